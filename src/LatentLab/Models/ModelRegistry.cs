@@ -1,0 +1,26 @@
+namespace LatentLab.Models;
+
+/// <summary>The named presets of the paper: a VAE and an AE, each with a 2-d and a 32-d latent space.</summary>
+public static class ModelRegistry
+{
+    static readonly int[] PaperHidden = [512, 256];
+
+    public static IReadOnlyList<ModelConfig> Presets { get; } =
+    [
+        new("vae_2d", ModelKind.Vae, 2, PaperHidden),
+        new("ae_2d", ModelKind.Ae, 2, PaperHidden),
+        new("vae_32d", ModelKind.Vae, 32, PaperHidden),
+        new("ae_32d", ModelKind.Ae, 32, PaperHidden),
+    ];
+
+    public static IEnumerable<string> Names => Presets.Select(p => p.Name);
+
+    public static ModelConfig Get(string name) =>
+        Presets.FirstOrDefault(p => p.Name == name)
+        ?? throw new LatentLabException($"unknown model '{name}'; known: {string.Join(", ", Names)}");
+
+    /// <summary>One-line description for listings.</summary>
+    public static string Describe(ModelConfig c) =>
+        $"{(c.Kind == ModelKind.Vae ? "variational" : "deterministic")} autoencoder, " +
+        $"{c.InputDim}-{string.Join("-", c.HiddenDims)}-{c.LatentDim} MLP, {c.Recon.ToString().ToLowerInvariant()} reconstruction";
+}

@@ -1,0 +1,176 @@
+using System.Diagnostics;
+using LatentLab.Data;
+using LatentLab.Models;
+using static TorchSharp.torch;
+
+namespace LatentLab.Training;
+
+/// <summary>Trains one model on one dataset with Adam, writing the run folder as it goes.</summary>
+/// <remarks>Each epoch reshuffles (one permutation drawn from the run's generator), takes batches by index from
+/// the dataset's single tensor, evaluates the test split, then atomically writes model.safetensors,
+/// history.csv and checkpoint.safetensors. Cancellation stops after the current batch and checkpoints the
+/// exact position, so a resumed run continues with the same batches and random numbers.</remarks>
+public sealed class Trainer : IDisposable
+{
+    const int EvaluationBatch = 1000;
+
+    readonly Dataset _data;
+    readonly RunFolder _folder;
+    readonly Generator _rng;
+    readonly FlatAdam _adam;
+    readonly Tensor _testImages;
+
+    public Autoencoder Model { get; }
+    public TrainingConfig Config { get; }
+    public List<EpochRecord> History { get; } = [];
+
+    public Trainer(ModelConfig model, TrainingConfig config, Dataset data, RunFolder folder)
+    {
+        Config = config.Validate();
+        _data = data;
+        _folder = folder;
+        // The seed fixes the initial weights (global generator), then everything random in training.
+        manual_seed(config.Seed);
+        Model = Autoencoder.Create(model);
+        _rng = new Generator((ulong)config.Seed);
+        _adam = new FlatAdam(Model.parameters(), config.LearningRate);
+        // With --binarize the test split is binarized once, with a fixed seed, as in Burda et al. (2015).
+        _testImages = config.Binarize
+            ? bernoulli(data.TestImages, generator: new Generator((ulong)config.Seed + 2))
+            : data.TestImages.alias();
+    }
+
+    public int BatchesPerEpoch => (int)((_data.TrainCount + Config.BatchSize - 1) / Config.BatchSize);
+
+    /// <summary>Trains up to <see cref="TrainingConfig.Epochs"/> epochs, from the checkpoint when <paramref name="resume"/>.</summary>
+    public TrainingOutcome Train(bool resume, IProgress<TrainingProgress>? progress, CancellationToken cancel)
+    {
+        _folder.Create();
+        var position = TrainingPosition.Start;
+        Tensor? permutation = null;
+        if (resume && File.Exists(_folder.CheckpointPath))
+        {
+            CheckSameModel();
+            var restored = Checkpoint.Load(_folder.CheckpointPath, Model, _adam, _rng);
+            (position, permutation) = (restored.Position, restored.Permutation);
+            History.AddRange(restored.History);
+            progress?.Report(Note(position.CompletedEpochs, $"resuming after epoch {position.CompletedEpochs}" +
+                (position.MidEpoch ? $", at batch {position.NextBatch + 1} of epoch {position.CompletedEpochs + 1}" : "")));
+        }
+        else if (resume)
+        {
+            progress?.Report(Note(0, $"no checkpoint in {_folder.Root}; starting from the beginning"));
+        }
+
+        IO.Json.WriteFile(_folder.ConfigPath, Record());
+
+        for (int epoch = position.CompletedEpochs + 1; epoch <= Config.Epochs; epoch++)
+        {
+            permutation ??= randperm(_data.TrainCount, generator: _rng);
+            var outcome = RunEpoch(epoch, permutation, position, progress, cancel, out position);
+            if (outcome == TrainingOutcome.Interrupted) return outcome;
+            permutation.Dispose();
+            permutation = null;
+        }
+        return TrainingOutcome.Completed;
+    }
+
+    TrainingOutcome RunEpoch(int epoch, Tensor permutation, TrainingPosition start, IProgress<TrainingProgress>? progress,
+        CancellationToken cancel, out TrainingPosition end)
+    {
+        Model.train();
+        var clock = Stopwatch.StartNew();
+        double lossSum = start.LossSum, previousSeconds = start.SecondsSoFar;
+        long seen = start.ImagesSeen, seenThisCall = 0;
+        int batches = BatchesPerEpoch;
+
+        for (int batch = start.NextBatch; batch < batches; batch++)
+        {
+            if (cancel.IsCancellationRequested)
+            {
+                end = new TrainingPosition(epoch - 1, batch, lossSum, seen, previousSeconds + clock.Elapsed.TotalSeconds);
+                Checkpoint.Save(_folder.CheckpointPath, Model, _adam, _rng, end, permutation, History);
+                return TrainingOutcome.Interrupted;
+            }
+
+            using var scope = NewDisposeScope();
+            long first = (long)batch * Config.BatchSize;
+            long size = Math.Min(Config.BatchSize, _data.TrainCount - first);
+            var x = _data.TrainImages.index_select(0, permutation.narrow(0, first, size));
+            if (Config.Binarize) x = bernoulli(x, generator: _rng);
+
+            _adam.ZeroGrad();
+            var terms = Model.Loss(x, _rng);
+            // One scalar read per step: on a CPU, libtorch runs eagerly, so this costs microseconds, and it lets a
+            // NaN stop training at the step where it appears instead of an epoch later.
+            double loss = terms.Total.item<float>();
+            if (!double.IsFinite(loss)) throw new TrainingDivergedException(epoch, batch + 1, loss);
+            terms.Total.backward();
+            _adam.Step();
+
+            lossSum += loss * size;
+            seen += size;
+            seenThisCall += size;
+            progress?.Report(new TrainingProgress(epoch, Config.Epochs, batch + 1, batches, lossSum / seen,
+                seenThisCall / Math.Max(clock.Elapsed.TotalSeconds, 1e-9), TimeSpan.FromSeconds(previousSeconds) + clock.Elapsed));
+        }
+
+        var (testLoss, testRecon, testKl) = EvaluateTest();
+        var record = new EpochRecord(epoch, lossSum / Math.Max(seen, 1), testLoss, testRecon, testKl, previousSeconds + clock.Elapsed.TotalSeconds);
+        History.Add(record);
+        end = new TrainingPosition(epoch, 0, 0, 0, 0);
+        // Weights first, checkpoint last: a crash in between leaves a checkpoint one epoch behind, never ahead.
+        ModelFile.Save(Model, _folder.ModelPath);
+        Training.History.Write(_folder.HistoryPath, History);
+        Checkpoint.Save(_folder.CheckpointPath, Model, _adam, _rng, end, null, History);
+        progress?.Report(new TrainingProgress(epoch, Config.Epochs, batches, batches, record.TrainLoss, 0, TimeSpan.FromSeconds(record.Seconds), record));
+        return TrainingOutcome.Completed;
+    }
+
+    /// <summary>Mean loss terms per test image. VAEs draw one posterior sample per image from a generator with a
+    /// fixed seed, so the figure depends on the weights alone.</summary>
+    public (double Loss, double Recon, double Kl) EvaluateTest()
+    {
+        Model.eval();
+        using var noGrad = no_grad();
+        var sampler = new Generator((ulong)Config.Seed + 1);
+        double loss = 0, recon = 0, kl = 0;
+        long n = _testImages.shape[0];
+        for (long first = 0; first < n; first += EvaluationBatch)
+        {
+            using var scope = NewDisposeScope();
+            long size = Math.Min(EvaluationBatch, n - first);
+            var terms = Model.Loss(_testImages.narrow(0, first, size), sampler);
+            loss += terms.Total.item<float>() * size;
+            recon += terms.Reconstruction.item<float>() * size;
+            kl += terms.Kl.item<float>() * size;
+        }
+        Model.train();
+        return (loss / n, recon / n, kl / n);
+    }
+
+    /// <summary>What config.json records about this run.</summary>
+    public RunRecord Record() => new(
+        Model.Config, Config,
+        new DatasetRecord(_data.Name, _data.Sha256, _data.TrainCount, _data.TestCount),
+        get_num_threads(), _adam.ParameterCount, Runtime.TorchRuntime.Versions(), DateTime.UtcNow);
+
+    void CheckSameModel()
+    {
+        if (!File.Exists(_folder.ConfigPath)) return;
+        var previous = IO.Json.ReadFile<RunRecord>(_folder.ConfigPath);
+        if (!previous.Model.Equals(Model.Config))
+            throw new LatentLabException($"{_folder.Root} holds a {previous.Model.Name} with a different configuration " +
+                                         $"(latent {previous.Model.LatentDim}, beta {previous.Model.Beta}, {previous.Model.Recon}); resume it with the same options or train without --resume");
+    }
+
+    static TrainingProgress Note(int epoch, string message) => new(epoch, 0, 0, 0, 0, 0, TimeSpan.Zero, null, message);
+
+    public void Dispose()
+    {
+        _adam.Dispose();
+        _rng.Dispose();
+        _testImages.Dispose();
+        Model.Dispose();
+    }
+}
