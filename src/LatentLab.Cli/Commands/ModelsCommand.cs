@@ -1,0 +1,24 @@
+using System.CommandLine;
+using LatentLab.Cli.Ui;
+using LatentLab.Models;
+using Spectre.Console;
+
+namespace LatentLab.Cli.Commands;
+
+/// <summary><c>latent models</c>: lists the model presets of the registry.</summary>
+public static class ModelsCommand
+{
+    public static Command Create(CliConsole console)
+    {
+        var command = new Command("models", "List the model presets");
+        command.SetAction(_ =>
+        {
+            var table = new Table().AddColumns("name", "kind", "latent", "architecture");
+            foreach (var preset in ModelRegistry.Presets)
+                table.AddRow(preset.Name, preset.Kind.ToString().ToUpperInvariant(), preset.LatentDim.ToString(), Markup.Escape(ModelRegistry.Describe(preset)));
+            console.Out.Write(table);
+            return ExitCodes.Success;
+        });
+        return command;
+    }
+}

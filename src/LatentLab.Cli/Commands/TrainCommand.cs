@@ -1,0 +1,97 @@
+using System.CommandLine;
+using LatentLab.Cli.Ui;
+using LatentLab.Data;
+using LatentLab.Models;
+using LatentLab.Runtime;
+using LatentLab.Training;
+using Spectre.Console;
+
+namespace LatentLab.Cli.Commands;
+
+/// <summary><c>latent train --model NAME</c>: trains one model and writes OUT/&lt;dataset&gt;/&lt;model&gt;/.</summary>
+public static class TrainCommand
+{
+    static readonly Option<string> ModelOption = new("--model")
+    {
+        Description = $"Model preset: {string.Join(", ", ModelRegistry.Names)}",
+        Required = true,
+    };
+    static readonly Option<string> DatasetOption = CommonOptions.Dataset();
+    static readonly Option<int> EpochsOption = new("--epochs") { Description = "Epochs to train (in all, counting resumed ones)", DefaultValueFactory = _ => 30 };
+    static readonly Option<int> BatchSizeOption = new("--batch-size") { Description = "Images per optimizer step", DefaultValueFactory = _ => 128 };
+    static readonly Option<double> LearningRateOption = new("--lr") { Description = "Adam learning rate", DefaultValueFactory = _ => 1e-3 };
+    static readonly Option<long> SeedOption = new("--seed") { Description = "Seed for initial weights, shuffling and sampling", DefaultValueFactory = _ => 0 };
+    static readonly Option<int?> ThreadsOption = CommonOptions.Threads();
+    static readonly Option<string> OutOption = CommonOptions.Out();
+    static readonly Option<string?> DataDirOption = CommonOptions.DataDir();
+    static readonly Option<int?> LatentDimOption = new("--latent-dim") { Description = "Override the preset's latent dimension" };
+    static readonly Option<double?> BetaOption = new("--beta") { Description = "Weight of the KL term (beta-VAE); default 1" };
+    static readonly Option<string?> ReconOption = new("--recon") { Description = "Reconstruction loss: bce (Bernoulli, nats) or mse" };
+    static readonly Option<bool> ResumeOption = new("--resume") { Description = "Continue from the run folder's checkpoint" };
+    static readonly Option<bool> BinarizeOption = new("--binarize") { Description = "Train on dynamically binarized images (likelihood protocol)" };
+    static readonly Option<int?> TrainSizeOption = new("--train-size") { Description = "Use only the first N training images (quick experiments)" };
+    static readonly Option<int?> TestSizeOption = new("--test-size") { Description = "Use only the first N test images (quick experiments)" };
+
+    public static Command Create(CliConsole console)
+    {
+        var command = new Command("train", "Train one model, evaluating the test split after every epoch");
+        foreach (var option in new Option[] { ModelOption, DatasetOption, EpochsOption, BatchSizeOption, LearningRateOption, SeedOption,
+                     ThreadsOption, OutOption, DataDirOption, LatentDimOption, BetaOption, ReconOption, ResumeOption, BinarizeOption,
+                     TrainSizeOption, TestSizeOption })
+            command.Add(option);
+        command.SetAction((parse, cancel) => RunAsync(parse, console, cancel));
+        return command;
+    }
+
+    static async Task<int> RunAsync(ParseResult parse, CliConsole console, CancellationToken cancel)
+    {
+        // Everything a user can get wrong is checked before any data is touched.
+        var model = ModelRegistry.Get(parse.GetValue(ModelOption)!).WithOverrides(
+            parse.GetValue(LatentDimOption), parse.GetValue(BetaOption), ParseRecon(parse.GetValue(ReconOption)));
+        var training = new TrainingConfig(parse.GetValue(EpochsOption), parse.GetValue(BatchSizeOption),
+            parse.GetValue(LearningRateOption), parse.GetValue(SeedOption), parse.GetValue(BinarizeOption)).Validate();
+        var spec = DatasetCatalog.Get(parse.GetValue(DatasetOption)!);
+        var trainSize = Positive(parse.GetValue(TrainSizeOption), "--train-size");
+        var testSize = Positive(parse.GetValue(TestSizeOption), "--test-size");
+        int threads = TorchRuntime.ConfigureThreads(parse.GetValue(ThreadsOption));
+
+        var files = await FetchDisplay.EnsureAsync(console.Out, spec, DataDirectory.Resolve(parse.GetValue(DataDirOption)), force: false, cancel);
+        using var full = Dataset.Load(files);
+        using var data = trainSize is null && testSize is null ? null : full.Slice(trainSize ?? full.TrainCount, testSize ?? full.TestCount);
+        var dataset = data ?? full;
+
+        var folder = RunFolder.For(parse.GetValue(OutOption)!, spec.Name, model.Name);
+        using var trainer = new Trainer(model, training, dataset, folder);
+        console.Out.MarkupLineInterpolated(
+            $"training {model.Name} ({ModelRegistry.Describe(model)}, {trainer.Record().Parameters:N0} parameters) on {dataset.TrainCount:N0} {spec.Name} images, {threads} threads");
+
+        var outcome = TrainingOutcome.Completed;
+        await TrainingDisplay.CreateProgress(console.Out).StartAsync(async ctx =>
+        {
+            var task = ctx.AddTask(model.Name, maxValue: (double)training.Epochs * trainer.BatchesPerEpoch);
+            var display = new TrainingDisplay(console.Out, task, trainer.BatchesPerEpoch, model.Name);
+            // Training is synchronous and CPU-bound; a worker thread keeps the display's refresh loop free.
+            outcome = await Task.Run(() => trainer.Train(parse.GetValue(ResumeOption), display, cancel), CancellationToken.None);
+            if (outcome == TrainingOutcome.Completed) task.Value = task.MaxValue;
+        });
+
+        if (outcome == TrainingOutcome.Interrupted)
+        {
+            console.Error.WriteLine($"latent: interrupted; state saved in {folder.CheckpointPath}. Continue with the same command and --resume.");
+            return ExitCodes.Interrupted;
+        }
+        console.Out.MarkupLineInterpolated($"wrote {folder.Root}{Path.DirectorySeparatorChar} (model.safetensors, config.json, history.csv, checkpoint.safetensors)");
+        return ExitCodes.Success;
+    }
+
+    static ReconstructionLoss? ParseRecon(string? value) => value switch
+    {
+        null => null,
+        "bce" => ReconstructionLoss.Bce,
+        "mse" => ReconstructionLoss.Mse,
+        _ => throw new LatentLabException($"--recon must be bce or mse, got '{value}'"),
+    };
+
+    static int? Positive(int? value, string option) =>
+        value is null or > 0 ? value : throw new LatentLabException($"{option} must be a positive number, got {value}");
+}

@@ -1,0 +1,12 @@
+using Spectre.Console;
+
+namespace LatentLab.Cli.Ui;
+
+/// <summary>Where commands write: rich output (tables, progress) to <see cref="Out"/>, one-line errors to <see cref="Error"/>.</summary>
+/// <remarks>Tests pass a console that records both, so commands are tested through a real command line.</remarks>
+public sealed record CliConsole(IAnsiConsole Out, TextWriter Error)
+{
+    public static CliConsole System() => new(AnsiConsole.Console, Console.Error);
+
+    public void WriteError(string message) => Error.WriteLine($"latent: {message.ReplaceLineEndings(" ")}");
+}

@@ -1,0 +1,39 @@
+using LatentLab.Data;
+using Spectre.Console;
+
+namespace LatentLab.Cli.Ui;
+
+/// <summary>Locates a dataset, fetching it (with a progress display) when it is not there yet.</summary>
+public static class FetchDisplay
+{
+    public static async Task<DatasetFiles> EnsureAsync(IAnsiConsole console, DatasetSpec spec, string dataRoot, bool force, CancellationToken cancel)
+    {
+        var fetcher = new DatasetFetcher();
+        if (!force && DatasetFiles.Locate(spec, dataRoot) is { } present) return present;
+
+        console.MarkupLineInterpolated($"fetching {spec.Name} into {Path.Combine(dataRoot, spec.Name)}");
+        await TrainingDisplay.CreateProgress(console).StartAsync(async ctx =>
+        {
+            var task = ctx.AddTask(spec.Name, maxValue: 1);
+            var progress = new SynchronousProgress<FetchProgress>(p =>
+            {
+                task.Description = p.Stage;
+                if (p.Total is > 0) { task.MaxValue = p.Total.Value; task.Value = p.Done; }
+                else task.IsIndeterminate = true;
+            });
+            await fetcher.FetchAsync(spec, dataRoot, progress, cancel);
+            task.IsIndeterminate = false;
+            task.Description = $"{spec.Name}: verified (SHA-256)";
+            task.Value = task.MaxValue;
+        });
+        return DatasetFiles.Locate(spec, dataRoot)
+               ?? throw new LatentLabException($"{spec.Name}: fetched, but the files are not in {Path.Combine(dataRoot, spec.Name)}");
+    }
+}
+
+/// <summary>An <see cref="IProgress{T}"/> that runs its handler on the reporting thread, in order
+/// (the BCL's Progress&lt;T&gt; posts to the thread pool, and reports can then arrive out of order).</summary>
+public sealed class SynchronousProgress<T>(Action<T> handler) : IProgress<T>
+{
+    public void Report(T value) => handler(value);
+}
