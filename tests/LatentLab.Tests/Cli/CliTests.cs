@@ -1,0 +1,68 @@
+using LatentLab.Cli;
+using LatentLab.Cli.Ui;
+using Spectre.Console;
+
+namespace LatentLab.Tests.Cli;
+
+public class CliTests
+{
+    static (int Exit, string Out, string Error) Run(params string[] args)
+    {
+        var output = new StringWriter();
+        var error = new StringWriter();
+        var console = AnsiConsole.Create(new AnsiConsoleSettings
+        {
+            Out = new AnsiConsoleOutput(output), Ansi = AnsiSupport.No, Interactive = InteractionSupport.No,
+        });
+        int exit = LatentCli.RunAsync(args, new CliConsole(console, error), CancellationToken.None).GetAwaiter().GetResult();
+        return (exit, output.ToString(), error.ToString());
+    }
+
+    static void AssertOneLineError((int Exit, string Out, string Error) result, string expected)
+    {
+        Assert.Equal(ExitCodes.BadInput, result.Exit);
+        var lines = result.Error.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Single(lines);
+        Assert.StartsWith("latent: ", lines[0]);
+        Assert.Contains(expected, lines[0]);
+        Assert.DoesNotContain("   at ", result.Error);
+    }
+
+    [Fact] public void UnknownModel() => AssertOneLineError(Run("train", "--model", "nope"), "unknown model 'nope'");
+    [Fact] public void NegativeEpochs() => AssertOneLineError(Run("train", "--model", "vae_2d", "--epochs", "-1"), "--epochs must be between 1");
+    [Fact] public void NonNumericOption() => AssertOneLineError(Run("train", "--model", "vae_2d", "--lr", "fast"), "'fast'");
+    [Fact] public void UnknownDataset() => AssertOneLineError(Run("train", "--model", "vae_2d", "--dataset", "cifar"), "unknown dataset 'cifar'");
+    [Fact] public void BadReconstructionLoss() => AssertOneLineError(Run("train", "--model", "ae_2d", "--recon", "l1"), "--recon must be bce or mse");
+    [Fact] public void UnknownOption() => AssertOneLineError(Run("train", "--model", "vae_2d", "--epoch", "3"), "--epoch");
+    [Fact] public void MissingModel() => AssertOneLineError(Run("train"), "--model");
+
+    [Fact]
+    public void ACorruptDataFileIsNamed()
+    {
+        using var dir = new TempDir();
+        foreach (var f in Directory.GetFiles(Fixtures.MnistSliceFolder)) File.Copy(f, dir[Path.GetFileName(f)]);
+        File.WriteAllBytes(dir["t10k-images-idx3-ubyte.gz"], [0x1f, 0x8b, 1, 2, 3]);
+        AssertOneLineError(Run("train", "--model", "vae_2d", "--data-dir", dir.Path, "--out", dir["results"]), "t10k-images-idx3-ubyte.gz");
+        Assert.False(Directory.Exists(dir["results"]));
+    }
+
+    [Fact]
+    public void TrainsFromAFolderOfTheUsersOwnIdxFiles()
+    {
+        using var dir = new TempDir();
+        var (exit, output, error) = Run("train", "--model", "ae_2d", "--epochs", "1", "--batch-size", "100", "--threads", "2",
+            "--data-dir", Fixtures.MnistSliceFolder, "--out", dir.Path);
+        Assert.True(exit == ExitCodes.Success, error);
+        Assert.Contains("epoch   1/1", output);
+        foreach (var file in new[] { "model.safetensors", "config.json", "history.csv", "checkpoint.safetensors" })
+            Assert.True(File.Exists(Path.Combine(dir.Path, "mnist", "ae_2d", file)), file);
+    }
+
+    [Fact]
+    public void ModelsListsTheRegistry()
+    {
+        var (exit, output, _) = Run("models");
+        Assert.Equal(0, exit);
+        foreach (var name in LatentLab.Models.ModelRegistry.Names) Assert.Contains(name, output);
+    }
+}

@@ -1,0 +1,114 @@
+using LatentLab.Models;
+using LatentLab.Models.Vae;
+using static TorchSharp.torch;
+
+namespace LatentLab.Tests.Models;
+
+public class ModelTests
+{
+    public static TheoryData<string> Presets() => new(ModelRegistry.Names);
+
+    [Theory, MemberData(nameof(Presets))]
+    public void OutputShapesMatchThePreset(string name)
+    {
+        var config = ModelRegistry.Get(name);
+        manual_seed(1);
+        using var model = Autoencoder.Create(config);
+        using var x = rand(5, 784);
+        using var z = model.EncodeMean(x);
+        using var logits = model.forward(x);
+        var terms = model.Loss(x, new Generator(3));
+        Assert.Equal(new long[] { 5, config.LatentDim }, z.shape);
+        Assert.Equal(new long[] { 5, 784 }, logits.shape);
+        Assert.Empty(terms.Total.shape);
+        Assert.Equal(config.Kind == ModelKind.Vae, terms.Kl.item<float>() > 0);
+        Assert.Equal(terms.Total.item<float>(), terms.Reconstruction.item<float>() + terms.Kl.item<float>(), 3);
+    }
+
+    [Fact]
+    public void ParameterNamesAreTheDocumentedSafetensorsNames()
+    {
+        using var model = Autoencoder.Create(ModelRegistry.Get("vae_2d"));
+        var names = model.named_parameters().Select(p => p.name).ToList();
+        Assert.Equal(["encoder.0.weight", "encoder.0.bias", "encoder.2.weight", "encoder.2.bias", "encoder.4.weight", "encoder.4.bias",
+                      "decoder.0.weight", "decoder.0.bias", "decoder.2.weight", "decoder.2.bias", "decoder.4.weight", "decoder.4.bias"], names);
+        Assert.Equal(new long[] { 4, 256 }, model.named_parameters().Single(p => p.name == "encoder.4.weight").parameter.shape); // mu and logVar
+    }
+
+    [Fact]
+    public void GaussianKlMatchesAMonteCarloEstimate()
+    {
+        using var mu = tensor(new float[] { 0.5f, -1f }, [1, 2]);
+        using var logVar = tensor(new float[] { -0.4f, 0.3f }, [1, 2]);
+        double exact = Losses.GaussianKl(mu, logVar).item<float>();
+        // E_q[log q(z) - log p(z)] estimated from many samples.
+        var g = new Generator(7);
+        using var z = VariationalAutoencoder.Reparameterize(mu.expand(400_000, 2), logVar.expand(400_000, 2), g);
+        using var logQ = (-0.5 * ((z - mu).square() / logVar.exp() + logVar + Math.Log(2 * Math.PI))).sum(1);
+        using var logP = (-0.5 * (z.square() + Math.Log(2 * Math.PI))).sum(1);
+        // The estimate's standard error here is about 0.002 nats; allow five of them.
+        Assert.InRange((logQ - logP).mean().item<float>() - exact, -0.01, 0.01);
+    }
+
+    [Fact]
+    public void BceReconstructionIsSummedOverPixelsAndAveragedOverTheBatch()
+    {
+        using var logits = zeros(4, 784); // p = 0.5 everywhere: -log 0.5 per pixel
+        using var x = ones(4, 784);
+        Assert.Equal(784 * Math.Log(2), Losses.Reconstruction(logits, x, ReconstructionLoss.Bce).item<float>(), 2);
+    }
+
+    [Fact]
+    public void OverridesRenameTheModelAndAreValidated()
+    {
+        var preset = ModelRegistry.Get("vae_2d");
+        var variant = preset.WithOverrides(latentDim: 8, beta: 4, recon: ReconstructionLoss.Mse);
+        Assert.Equal("vae_2d-z8-beta4-mse", variant.Name);
+        Assert.Equal(preset, preset.WithOverrides());
+        Assert.Throws<LatentLabException>(() => preset.WithOverrides(latentDim: 0));
+        Assert.Throws<LatentLabException>(() => preset.WithOverrides(beta: double.NaN));
+    }
+
+    [Theory, MemberData(nameof(Presets))]
+    public void LossFallsOverAFewStepsOnRealDigits(string name)
+    {
+        using var data = Fixtures.MnistSlice();
+        manual_seed(0);
+        using var model = Autoencoder.Create(ModelRegistry.Get(name));
+        using var adam = new LatentLab.Training.FlatAdam(model.parameters(), 1e-3);
+        var rng = new Generator(0);
+        using var x = data.TrainImages.narrow(0, 0, 128);
+        double first = 0, last = 0;
+        for (int step = 0; step < 30; step++)
+        {
+            using var scope = NewDisposeScope();
+            adam.ZeroGrad();
+            var loss = model.Loss(x, rng).Total;
+            if (step == 0) first = loss.item<float>();
+            last = loss.item<float>();
+            loss.backward();
+            adam.Step();
+        }
+        Assert.True(last < 0.6 * first, $"{name}: loss {first:F1} -> {last:F1}");
+    }
+
+    [Fact]
+    public void ALossStepLeavesNoLiveTensorsBehind()
+    {
+        using var model = Autoencoder.Create(ModelRegistry.Get("vae_32d"));
+        using var adam = new LatentLab.Training.FlatAdam(model.parameters(), 1e-3);
+        using var x = rand(16, 784);
+        var rng = new Generator(0);
+        void Step()
+        {
+            using var scope = NewDisposeScope();
+            adam.ZeroGrad();
+            model.Loss(x, rng).Total.backward();
+            adam.Step();
+        }
+        Step();
+        long before = TorchSharp.DisposeScopeManager.Statistics.ThreadTotalLiveCount;
+        for (int i = 0; i < 5; i++) Step();
+        Assert.Equal(before, TorchSharp.DisposeScopeManager.Statistics.ThreadTotalLiveCount);
+    }
+}

@@ -1,0 +1,28 @@
+using LatentLab.Data;
+
+[assembly: CollectionBehavior(DisableTestParallelization = true)] // libtorch's global RNG seeds model weights
+
+namespace LatentLab.Tests;
+
+/// <summary>A temporary folder deleted at the end of a test.</summary>
+public sealed class TempDir : IDisposable
+{
+    public string Path { get; } = Directory.CreateTempSubdirectory("latentlab-test-").FullName;
+    public string this[string relative] => System.IO.Path.Combine(Path, relative);
+    public void Dispose()
+    {
+        try { Directory.Delete(Path, recursive: true); } catch (IOException) { }
+    }
+}
+
+/// <summary>The committed slice of real MNIST: 600 training and 100 test images (Fixtures/make_mnist_slice.py).</summary>
+public static class Fixtures
+{
+    public static string Folder(string name) => System.IO.Path.Combine(AppContext.BaseDirectory, "Fixtures", name);
+
+    public static string MnistSliceFolder => Folder("mnist-600");
+
+    public static Dataset MnistSlice() =>
+        Dataset.Load(DatasetFiles.Locate(DatasetCatalog.Mnist, MnistSliceFolder)
+                     ?? throw new InvalidOperationException("fixture missing: " + MnistSliceFolder));
+}

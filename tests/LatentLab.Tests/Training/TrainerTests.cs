@@ -1,0 +1,90 @@
+using LatentLab.Data;
+using LatentLab.Models;
+using LatentLab.Training;
+using static TorchSharp.torch;
+
+namespace LatentLab.Tests.Training;
+
+public class TrainerTests
+{
+    static readonly TrainingConfig Quick = new(Epochs: 3, BatchSize: 64, LearningRate: 1e-3, Seed: 4);
+
+    sealed class CancelAfter(CancellationTokenSource cancel, int epoch, int batch) : IProgress<TrainingProgress>
+    {
+        public void Report(TrainingProgress p)
+        {
+            if (p.Epoch == epoch && p.Batch == batch && p.Completed is null) cancel.Cancel();
+        }
+    }
+
+    static float[] Weights(Autoencoder model) =>
+        model.parameters().SelectMany(p => p.data<float>().ToArray()).ToArray();
+
+    static (float[] Weights, List<EpochRecord> History) Uninterrupted(Dataset data, string folder)
+    {
+        using var trainer = new Trainer(ModelRegistry.Get("vae_2d"), Quick, data, new RunFolder(folder));
+        Assert.Equal(TrainingOutcome.Completed, trainer.Train(resume: false, null, CancellationToken.None));
+        return (Weights(trainer.Model), trainer.History);
+    }
+
+    [Fact]
+    public void WritesTheRunFolderAndTheTestLossFalls()
+    {
+        using var dir = new TempDir();
+        using var data = Fixtures.MnistSlice();
+        Uninterrupted(data, dir.Path);
+        var folder = new RunFolder(dir.Path);
+        foreach (var file in new[] { folder.ModelPath, folder.ConfigPath, folder.HistoryPath, folder.CheckpointPath })
+            Assert.True(File.Exists(file), file);
+        var history = History.Read(folder.HistoryPath);
+        Assert.Equal([1, 2, 3], history.Select(h => h.Epoch));
+        Assert.True(history[^1].TestLoss < history[0].TestLoss);
+        var record = LatentLab.IO.Json.ReadFile<RunRecord>(folder.ConfigPath);
+        Assert.Equal("vae_2d", record.Model.Name);
+        Assert.Equal(4, record.Training.Seed);
+        Assert.Equal(64, record.Dataset.Sha256["train-images-idx3-ubyte"].Length);
+        Assert.Empty(Directory.GetFiles(dir.Path, "*.tmp")); // no temporary files left behind
+    }
+
+    [Fact]
+    public void ResumingAfterAnInterruptionMidEpochEndsWithTheSameWeights()
+    {
+        using var data = Fixtures.MnistSlice();
+        using var a = new TempDir();
+        using var b = new TempDir();
+        var (expected, expectedHistory) = Uninterrupted(data, a.Path);
+
+        using (var cancel = new CancellationTokenSource())
+        using (var first = new Trainer(ModelRegistry.Get("vae_2d"), Quick, data, new RunFolder(b.Path)))
+            Assert.Equal(TrainingOutcome.Interrupted, first.Train(false, new CancelAfter(cancel, epoch: 2, batch: 4), cancel.Token));
+        Assert.Single(History.Read(new RunFolder(b.Path).HistoryPath));
+
+        using var resumed = new Trainer(ModelRegistry.Get("vae_2d"), Quick, data, new RunFolder(b.Path));
+        Assert.Equal(TrainingOutcome.Completed, resumed.Train(resume: true, null, CancellationToken.None));
+        Assert.Equal(expected, Weights(resumed.Model));
+        Assert.Equal(expectedHistory.Select(h => h.TestLoss), resumed.History.Select(h => h.TestLoss));
+        Assert.Equal(expectedHistory.Select(h => h.TrainLoss), resumed.History.Select(h => h.TrainLoss));
+    }
+
+    [Fact]
+    public void ResumeWithoutACheckpointStartsFromTheBeginningAndSaysSo()
+    {
+        using var dir = new TempDir();
+        using var data = Fixtures.MnistSlice();
+        var messages = new List<string>();
+        using var trainer = new Trainer(ModelRegistry.Get("ae_2d"), Quick with { Epochs = 1 }, data, new RunFolder(dir.Path));
+        trainer.Train(resume: true, new LatentLab.Cli.Ui.SynchronousProgress<TrainingProgress>(p => { if (p.Message is { } m) messages.Add(m); }), CancellationToken.None);
+        Assert.Contains(messages, m => m.Contains("starting from the beginning"));
+        Assert.Single(trainer.History);
+    }
+
+    [Fact]
+    public void ANonFiniteLossStopsTrainingNamingEpochAndStep()
+    {
+        using var dir = new TempDir();
+        using var data = Fixtures.MnistSlice();
+        using var trainer = new Trainer(ModelRegistry.Get("vae_2d"), Quick with { LearningRate = 1e3 }, data, new RunFolder(dir.Path));
+        var e = Assert.Throws<TrainingDivergedException>(() => trainer.Train(false, null, CancellationToken.None));
+        Assert.Matches("at epoch \\d+, step \\d+", e.Message);
+    }
+}
