@@ -6,7 +6,13 @@ namespace LatentLab.Cli.Ui;
 /// <remarks>Tests pass a console that records both, so commands are tested through a real command line.</remarks>
 public sealed record CliConsole(IAnsiConsole Out, TextWriter Error)
 {
-    public static CliConsole System() => new(AnsiConsole.Console, Console.Error);
+    public static CliConsole System()
+    {
+        var console = AnsiConsole.Console;
+        // Redirected output has no width; Spectre would assume 80 columns and wrap each epoch's line in two.
+        if (Console.IsOutputRedirected) console.Profile.Width = 200;
+        return new(console, Console.Error);
+    }
 
     public void WriteError(string message) => Error.WriteLine($"latent: {message.ReplaceLineEndings(" ")}");
 }
