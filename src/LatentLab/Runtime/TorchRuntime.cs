@@ -1,4 +1,5 @@
 using System.Reflection;
+using System.Text.Json.Serialization;
 using TorchSharp;
 
 namespace LatentLab.Runtime;
@@ -24,4 +25,9 @@ public static class TorchRuntime
 }
 
 /// <summary>Versions of everything that can change a run's numbers.</summary>
-public sealed record LibraryVersions(string LatentLab, string TorchSharp, string LibTorch, string DotNet, string Os);
+public sealed record LibraryVersions(
+    [property: JsonPropertyName("latentlab")] string LatentLab,
+    [property: JsonPropertyName("torchsharp")] string TorchSharp,
+    [property: JsonPropertyName("libtorch")] string LibTorch,
+    [property: JsonPropertyName("dotnet")] string DotNet,
+    [property: JsonPropertyName("os")] string Os);
