@@ -6,8 +6,13 @@ namespace LatentLab.Cli.Ui;
 
 /// <summary>Shows a training run: one live progress bar over all epochs (epoch, batch, loss, speed, time left)
 /// and a line per finished epoch, which is all that appears when output is not a terminal.</summary>
+/// <remarks>Reports arrive after every batch; the bar is updated at most ten times a second, because on a 2-core
+/// machine every update (a lock, a redraw) is taken from libtorch's own threads.</remarks>
 public sealed class TrainingDisplay(IAnsiConsole console, ProgressTask task, int batchesPerEpoch, string model) : IProgress<TrainingProgress>
 {
+    static readonly TimeSpan UpdateInterval = TimeSpan.FromMilliseconds(100);
+    readonly System.Diagnostics.Stopwatch _sinceUpdate = System.Diagnostics.Stopwatch.StartNew();
+
     public static Progress CreateProgress(IAnsiConsole console) => console.Progress()
         .AutoClear(false)
         .HideCompleted(false)
@@ -22,6 +27,8 @@ public sealed class TrainingDisplay(IAnsiConsole console, ProgressTask task, int
             if (p.Epoch > 0) task.Value = (double)p.Epoch * batchesPerEpoch;
             return;
         }
+        if (p.Completed is null && _sinceUpdate.Elapsed < UpdateInterval) return;
+        _sinceUpdate.Restart();
         task.Value = (double)(p.Epoch - 1) * batchesPerEpoch + p.Batch;
         task.Description = string.Create(CultureInfo.InvariantCulture,
             $"{model} epoch {p.Epoch}/{p.Epochs} batch {p.Batch}/{p.Batches} loss {p.RunningLoss:F2} {p.ImagesPerSecond:N0} img/s");

@@ -1,0 +1,156 @@
+// The LatentLab benchmark: how close training and evaluation come to the machine's matrix-product limit.
+//
+//   dotnet run -c Release --project bench -- [--quick] [--threads N] [--epochs N] [--models a,b]
+//
+// (a) the GEMM "roofline": the time of exactly the matrix products one training step of each preset performs,
+//     measured with libtorch on this machine, scaled to an epoch; (b) training: median epoch time and images/s
+//     per preset, as a ratio to (a); (c) evaluation time of the test split; (d) peak resident memory.
+using System.Diagnostics;
+using System.Globalization;
+using LatentLab.Data;
+using LatentLab.Models;
+using LatentLab.Runtime;
+using LatentLab.Training;
+using static TorchSharp.torch;
+
+CultureInfo.DefaultThreadCurrentCulture = CultureInfo.InvariantCulture;
+var options = BenchOptions.Parse(args);
+int threads = TorchRuntime.ConfigureThreads(options.Threads);
+
+var dataRoot = DataDirectory.Resolve(Environment.GetEnvironmentVariable(DataDirectory.EnvironmentVariable)
+                                     ?? Path.Combine(AppContext.BaseDirectory, "../../../../data"));
+var files = await new DatasetFetcher().EnsureAsync(DatasetCatalog.Mnist, dataRoot, null, CancellationToken.None);
+using var data = Dataset.Load(files);
+
+Console.WriteLine($"LatentLab bench  {DateTime.UtcNow:yyyy-MM-dd}  {Machine.CpuModel()}  nproc={Environment.ProcessorCount}  threads={threads}  libtorch {__version__}");
+Console.WriteLine($"MNIST {data.TrainCount:N0} training images, batch {options.BatchSize}, {options.Epochs} timed epoch(s) per preset{(options.Quick ? " (--quick)" : "")}");
+Console.WriteLine();
+Console.WriteLine($"{"preset",-9} {"GEMM GFLOP/step",16} {"GEMM GFLOP/s",13} {"roofline s/epoch",17} {"train s/epoch",14} {"images/s",9} {"roofline/train",15} {"test eval s",12}");
+
+foreach (var name in options.Models)
+{
+    var config = ModelRegistry.Get(name);
+    int steps = (int)((data.TrainCount + options.BatchSize - 1) / options.BatchSize);
+    var gemm = Roofline.Measure(config, options.BatchSize, repeats: options.Quick ? 150 : 400);
+    double rooflineEpoch = gemm.SecondsPerStep * steps;
+
+    var folder = Directory.CreateTempSubdirectory("latentlab-bench-");
+    try
+    {
+        var epochSeconds = new List<double>();
+        double evalSeconds;
+        using (var trainer = new Trainer(config, new TrainingConfig(Epochs: options.Epochs, BatchSize: options.BatchSize), data, new RunFolder(folder.FullName)))
+        {
+            var clock = new EpochClock();
+            trainer.Train(resume: false, clock, CancellationToken.None);
+            epochSeconds.AddRange(clock.TrainSeconds);
+            var eval = Stopwatch.StartNew();
+            trainer.EvaluateTest();
+            evalSeconds = eval.Elapsed.TotalSeconds;
+        }
+        double train = Median(epochSeconds);
+        Console.WriteLine($"{name,-9} {gemm.FlopPerStep / 1e9,16:F3} {gemm.FlopPerStep / gemm.SecondsPerStep / 1e9,13:F1} {rooflineEpoch,17:F2} {train,14:F2} {data.TrainCount / train,9:N0} {rooflineEpoch / train,14:P0} {evalSeconds,12:F2}");
+    }
+    finally
+    {
+        folder.Delete(recursive: true);
+    }
+}
+Console.WriteLine();
+Console.WriteLine($"peak resident memory (VmHWM) {Machine.PeakResidentBytes() / 1e6:N0} MB");
+
+static double Median(List<double> values)
+{
+    var sorted = values.Order().ToList();
+    return sorted.Count % 2 == 1 ? sorted[sorted.Count / 2] : (sorted[sorted.Count / 2 - 1] + sorted[sorted.Count / 2]) / 2;
+}
+
+/// <summary>Command-line options of the benchmark.</summary>
+sealed record BenchOptions(bool Quick, int? Threads, int Epochs, int BatchSize, IReadOnlyList<string> Models)
+{
+    public static BenchOptions Parse(string[] args)
+    {
+        bool quick = args.Contains("--quick");
+        string? Value(string flag) => Array.IndexOf(args, flag) is var i and >= 0 && i + 1 < args.Length ? args[i + 1] : null;
+        int? threads = Value("--threads") is { } t ? int.Parse(t, CultureInfo.InvariantCulture) : null;
+        int epochs = Value("--epochs") is { } e ? int.Parse(e, CultureInfo.InvariantCulture) : quick ? 1 : 3;
+        var models = Value("--models")?.Split(',') ?? ModelRegistry.Names.ToArray();
+        return new BenchOptions(quick, threads, epochs, 128, models);
+    }
+}
+
+/// <summary>Collects the training time of each epoch (test evaluation excluded) from the trainer's reports.</summary>
+sealed class EpochClock : IProgress<TrainingProgress>
+{
+    public List<double> TrainSeconds { get; } = [];
+    public void Report(TrainingProgress p)
+    {
+        if (p.Completed is null && p.Message is null && p.Batch == p.Batches) TrainSeconds.Add(p.EpochElapsed.TotalSeconds);
+    }
+}
+
+/// <summary>The matrix products of one training step of a preset, timed alone: the step's hardware floor.</summary>
+static class Roofline
+{
+    public sealed record Result(double FlopPerStep, double SecondsPerStep);
+
+    public static Result Measure(ModelConfig config, int batch, int repeats)
+    {
+        // Layer shapes (in, out) in the order the step runs them.
+        var widths = new List<int> { config.InputDim };
+        widths.AddRange(config.HiddenDims);
+        widths.Add(config.Kind == ModelKind.Vae ? 2 * config.LatentDim : config.LatentDim);
+        var layers = widths.Zip(widths.Skip(1)).ToList();
+        var decoder = new List<int> { config.LatentDim };
+        decoder.AddRange(config.HiddenDims.Reverse());
+        decoder.Add(config.InputDim);
+        layers.AddRange(decoder.Zip(decoder.Skip(1)));
+
+        var products = new List<(Tensor A, Tensor B)>();
+        double flop = 0;
+        for (int i = 0; i < layers.Count; i++)
+        {
+            var (inputs, outputs) = layers[i];
+            var x = rand(batch, inputs);
+            var w = rand(outputs, inputs);
+            var g = rand(batch, outputs);
+            products.Add((x, w.t()));          // forward: x W^T
+            products.Add((g.t(), x));          // weight gradient: g^T x
+            flop += 4.0 * batch * inputs * outputs;
+            if (i != 0)                        // input gradient (not needed for the images themselves)
+            {
+                products.Add((g, w));
+                flop += 2.0 * batch * inputs * outputs;
+            }
+        }
+
+        for (int warm = 0; warm < 5; warm++)
+            foreach (var (a, b) in products) a.mm(b).Dispose();
+        var times = new List<double>();
+        for (int r = 0; r < repeats; r++)
+        {
+            var clock = Stopwatch.StartNew();
+            foreach (var (a, b) in products) a.mm(b).Dispose();
+            times.Add(clock.Elapsed.TotalSeconds);
+        }
+        foreach (var (a, b) in products) { a.Dispose(); b.Dispose(); }
+        // The fastest repetition: a roofline is the machine's best case, and on a shared machine noise only adds time.
+        return new Result(flop, times.Min());
+    }
+}
+
+/// <summary>Facts about this machine for the report.</summary>
+static class Machine
+{
+    public static string CpuModel() =>
+        File.Exists("/proc/cpuinfo")
+            ? File.ReadLines("/proc/cpuinfo").FirstOrDefault(l => l.StartsWith("model name"))?.Split(':', 2)[1].Trim() ?? "unknown CPU"
+            : "unknown CPU";
+
+    public static long PeakResidentBytes()
+    {
+        if (!File.Exists("/proc/self/status")) return Process.GetCurrentProcess().PeakWorkingSet64;
+        var line = File.ReadLines("/proc/self/status").FirstOrDefault(l => l.StartsWith("VmHWM:"));
+        return line is null ? 0 : long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture) * 1024;
+    }
+}
