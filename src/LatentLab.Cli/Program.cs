@@ -29,6 +29,7 @@ namespace LatentLab.Cli
         public static RootCommand Build(CliConsole console) => new("LatentLab: train, measure and see the latent spaces of autoencoders")
         {
             TrainCommand.Create(console),
+            EvaluateCommand.Create(console),
             DataCommand.Create(console),
             ModelsCommand.Create(console),
         };

@@ -31,13 +31,18 @@ public static class TrainCommand
     static readonly Option<bool> BinarizeOption = new("--binarize") { Description = "Train on dynamically binarized images (likelihood protocol)" };
     static readonly Option<int?> TrainSizeOption = new("--train-size") { Description = "Use only the first N training images (quick experiments)" };
     static readonly Option<int?> TestSizeOption = new("--test-size") { Description = "Use only the first N test images (quick experiments)" };
+    static readonly Option<int> IwaeKOption = new("--iwae-k")
+    {
+        Description = "Importance samples for the IWAE bound in the evaluation after training (0 skips it; 'latent evaluate' defaults to 1000)",
+        DefaultValueFactory = _ => 100,
+    };
 
     public static Command Create(CliConsole console)
     {
         var command = new Command("train", "Train one model, evaluating the test split after every epoch");
         foreach (var option in new Option[] { ModelOption, DatasetOption, EpochsOption, BatchSizeOption, LearningRateOption, SeedOption,
                      ThreadsOption, OutOption, DataDirOption, LatentDimOption, BetaOption, ReconOption, ResumeOption, BinarizeOption,
-                     TrainSizeOption, TestSizeOption })
+                     TrainSizeOption, TestSizeOption, IwaeKOption })
             command.Add(option);
         command.SetAction((parse, cancel) => RunAsync(parse, console, cancel));
         return command;
@@ -51,6 +56,7 @@ public static class TrainCommand
         var training = new TrainingConfig(parse.GetValue(EpochsOption), parse.GetValue(BatchSizeOption),
             parse.GetValue(LearningRateOption), parse.GetValue(SeedOption), parse.GetValue(BinarizeOption)).Validate();
         var spec = DatasetCatalog.Get(parse.GetValue(DatasetOption)!);
+        var evaluation = new Evaluation.EvaluationOptions(parse.GetValue(IwaeKOption), training.Seed, training.Binarize).Validate();
         var trainSize = Positive(parse.GetValue(TrainSizeOption), "--train-size");
         var testSize = Positive(parse.GetValue(TestSizeOption), "--test-size");
         int threads = TorchRuntime.ConfigureThreads(parse.GetValue(ThreadsOption));
@@ -80,7 +86,8 @@ public static class TrainCommand
             console.Error.WriteLine($"latent: interrupted; state saved in {folder.CheckpointPath}. Continue with the same command and --resume.");
             return ExitCodes.Interrupted;
         }
-        console.Out.MarkupLineInterpolated($"wrote {folder.Root}{Path.DirectorySeparatorChar} (model.safetensors, config.json, history.csv, checkpoint.safetensors)");
+        EvaluateCommand.Run(console, trainer.Model, dataset, folder, evaluation);
+        console.Out.MarkupLineInterpolated($"wrote {folder.Root}{Path.DirectorySeparatorChar} (model.safetensors, config.json, history.csv, checkpoint.safetensors, metrics.json)");
         return ExitCodes.Success;
     }
 

@@ -15,5 +15,32 @@ public sealed record RunFolder(string Root)
     /// <summary>Everything --resume needs: weights, optimizer moments, RNG state, position, history.</summary>
     public string CheckpointPath => Path.Combine(Root, "checkpoint.safetensors");
 
+    /// <summary>The model measured on the test split (written by latent evaluate).</summary>
+    public string MetricsPath => Path.Combine(Root, "metrics.json");
+
     public void Create() => Directory.CreateDirectory(Root);
+
+    /// <summary>config.json, or one clear error when the folder holds no trained model.</summary>
+    public RunRecord ReadRecord()
+    {
+        if (!File.Exists(ConfigPath) || !File.Exists(ModelPath))
+            throw new LatentLabException($"no trained model in {Root}; train it first with 'latent train'");
+        return IO.Json.ReadFile<RunRecord>(ConfigPath);
+    }
+
+    /// <summary>The trained model: its configuration from config.json, its weights from model.safetensors.</summary>
+    public Models.Autoencoder LoadModel()
+    {
+        var model = Models.Autoencoder.Create(ReadRecord().Model);
+        try
+        {
+            Models.ModelFile.Load(model, ModelPath);
+            return model;
+        }
+        catch
+        {
+            model.Dispose();
+            throw;
+        }
+    }
 }

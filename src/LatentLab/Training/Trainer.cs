@@ -35,9 +35,7 @@ public sealed class Trainer : IDisposable
         _rng = new Generator((ulong)config.Seed);
         _adam = new FlatAdam(Model.parameters(), config.LearningRate);
         // With --binarize the test split is binarized once, with a fixed seed, as in Burda et al. (2015).
-        _testImages = config.Binarize
-            ? bernoulli(data.TestImages, generator: new Generator((ulong)config.Seed + 2))
-            : data.TestImages.alias();
+        _testImages = config.Binarize ? Binarization.FixedTestSplit(data.TestImages, config.Seed) : data.TestImages.alias();
     }
 
     public int BatchesPerEpoch => (int)((_data.TrainCount + Config.BatchSize - 1) / Config.BatchSize);

@@ -1,0 +1,81 @@
+using System.CommandLine;
+using System.Globalization;
+using LatentLab.Cli.Ui;
+using LatentLab.Data;
+using LatentLab.Evaluation;
+using LatentLab.IO;
+using LatentLab.Training;
+using Spectre.Console;
+
+namespace LatentLab.Cli.Commands;
+
+/// <summary><c>latent evaluate --model NAME</c>: measures a trained model on the test split and writes metrics.json.</summary>
+public static class EvaluateCommand
+{
+    static readonly Option<string> ModelOption = new("--model") { Description = "Trained model (a run folder name under OUT/<dataset>/)", Required = true };
+    static readonly Option<string> DatasetOption = CommonOptions.Dataset();
+    static readonly Option<int> IwaeKOption = new("--iwae-k") { Description = "Importance samples for the IWAE bound on log p(x) (0 skips it)", DefaultValueFactory = _ => 1000 };
+    static readonly Option<string> OutOption = CommonOptions.Out();
+    static readonly Option<string?> DataDirOption = CommonOptions.DataDir();
+    static readonly Option<int?> ThreadsOption = CommonOptions.Threads();
+    static readonly Option<bool> BinarizeOption = new("--binarize") { Description = "Evaluate on the test split binarized once with a fixed seed" };
+
+    public static Command Create(CliConsole console)
+    {
+        var command = new Command("evaluate", "Measure a trained model on the test split and write metrics.json");
+        foreach (var option in new Option[] { ModelOption, DatasetOption, IwaeKOption, OutOption, DataDirOption, ThreadsOption, BinarizeOption })
+            command.Add(option);
+        command.SetAction(async (parse, cancel) =>
+        {
+            var spec = DatasetCatalog.Get(parse.GetValue(DatasetOption)!);
+            var folder = RunFolder.For(parse.GetValue(OutOption)!, spec.Name, parse.GetValue(ModelOption)!);
+            var record = folder.ReadRecord();
+            var options = new EvaluationOptions(parse.GetValue(IwaeKOption), record.Training.Seed,
+                parse.GetValue(BinarizeOption) || record.Training.Binarize).Validate();
+            Runtime.TorchRuntime.ConfigureThreads(parse.GetValue(ThreadsOption));
+            var files = await FetchDisplay.EnsureAsync(console.Out, spec, DataDirectory.Resolve(parse.GetValue(DataDirOption)), force: false, cancel);
+            using var data = Dataset.Load(files);
+            using var model = folder.LoadModel();
+            Run(console, model, data, folder, options);
+            return ExitCodes.Success;
+        });
+        return command;
+    }
+
+    /// <summary>Evaluates with a status display, writes metrics.json and prints the table (also used by train).</summary>
+    public static Metrics Run(CliConsole console, Models.Autoencoder model, Dataset data, RunFolder folder, EvaluationOptions options)
+    {
+        Metrics? metrics = null;
+        console.Out.Status().Start($"evaluating {model.Config.Name}", ctx =>
+        {
+            var progress = new SynchronousProgress<string>(stage => ctx.Status($"evaluating {model.Config.Name}: {stage}"));
+            metrics = Evaluator.Evaluate(model, data, options, progress);
+        });
+        Json.WriteFile(folder.MetricsPath, metrics!);
+        console.Out.Write(Table(metrics!));
+        console.Out.MarkupLineInterpolated($"wrote {folder.MetricsPath}");
+        return metrics!;
+    }
+
+    static Table Table(Metrics m)
+    {
+        string F(double? v, string format) => v is { } d ? d.ToString(format, CultureInfo.InvariantCulture) : "-";
+        var table = new Table().Title($"{m.Model} on {m.Dataset} test ({m.TestImages:N0} images{(m.Binarized ? ", binarized" : "")})")
+            .AddColumns("metric", "value", "unit");
+        table.AddRow("test_mse", F(m.TestMse, "F5"), "per pixel");
+        table.AddRow("test_ssim", F(m.TestSsim, "F4"), "");
+        table.AddRow("test_psnr", F(m.TestPsnr, "F2"), "dB");
+        table.AddRow("test_bce", F(m.TestBce, "F2"), "nats/image");
+        if (m.TestElbo is not null)
+        {
+            table.AddRow("test_elbo", F(m.TestElbo, "F2"), "nats/image");
+            table.AddRow("test_kl", F(m.TestKl, "F2"), "nats/image");
+            if (m.TestLogPxIwae is not null) table.AddRow($"test_log_px_iwae (k={m.IwaeK})", F(m.TestLogPxIwae, "F2"), "nats/image");
+            table.AddRow("active_units", $"{m.ActiveUnits} of {m.LatentMean.Length}", "");
+        }
+        table.AddRow("knn_accuracy (k=5)", F(m.KnnAccuracy, "P2"), "");
+        table.AddRow("linear_probe_accuracy", F(m.LinearProbeAccuracy, "P2"), "");
+        table.AddRow("eval_seconds", F(m.EvalSeconds, "F1"), "s");
+        return table;
+    }
+}

@@ -1,0 +1,114 @@
+using System.Diagnostics;
+using LatentLab.Data;
+using LatentLab.Models;
+using LatentLab.Models.Vae;
+using static TorchSharp.torch;
+
+namespace LatentLab.Evaluation;
+
+/// <summary>How to evaluate: the IWAE sample count (0 skips it), the seed of every random draw, and the protocol.</summary>
+public sealed record EvaluationOptions(int IwaeK = 1000, long Seed = 0, bool Binarize = false)
+{
+    public const int MaxIwaeK = 1_000_000;
+
+    public EvaluationOptions Validate() => IwaeK is < 0 or > MaxIwaeK
+        ? throw new LatentLabException($"--iwae-k must be between 0 and {MaxIwaeK}, got {IwaeK}")
+        : this;
+}
+
+/// <summary>Measures a trained model on the whole test split; deterministic for a given seed.</summary>
+public static class Evaluator
+{
+    const int Batch = 1000;
+    const int IwaeBatch = 64;
+    public const double ActiveUnitThreshold = 0.01;
+
+    public static Metrics Evaluate(Autoencoder model, Dataset data, EvaluationOptions options, IProgress<string>? progress = null)
+    {
+        options.Validate();
+        var clock = Stopwatch.StartNew();
+        model.eval();
+        using var noGrad = no_grad();
+        using var scope = NewDisposeScope();
+        var vae = model as VariationalAutoencoder;
+        var x = options.Binarize ? Binarization.FixedTestSplit(data.TestImages, options.Seed) : data.TestImages;
+        long n = x.shape[0];
+
+        progress?.Report("reconstructions");
+        var mse = new List<Tensor>();
+        var psnr = new List<Tensor>();
+        var ssim = new List<Tensor>();
+        var bce = new List<Tensor>();
+        var codes = new List<Tensor>();
+        var elbo = new List<Tensor>();
+        var klPerDim = new List<Tensor>();
+        using var sampler = new Generator((ulong)options.Seed + 1);
+        for (long first = 0; first < n; first += Batch)
+        {
+            var batch = x.narrow(0, first, Math.Min(Batch, n - first));
+            var z = model.EncodeMean(batch);
+            var logits = model.Decode(z);
+            var reconstruction = logits.sigmoid();
+            codes.Add(z);
+            mse.Add(ImageMetrics.Mse(batch, reconstruction));
+            psnr.Add(ImageMetrics.Psnr(batch, reconstruction));
+            ssim.Add(ImageMetrics.Ssim(batch, reconstruction));
+            bce.Add(ImageMetrics.Bce(logits, batch));
+            if (vae is not null)
+            {
+                var (mu, logVar) = vae.Encode(batch);
+                var kl = 0.5 * (mu.square() + logVar.exp() - logVar - 1);   // [B, d], nats
+                var sample = VariationalAutoencoder.Reparameterize(mu, logVar, sampler);
+                var recon = ImageMetrics.Bce(vae.Decode(sample), batch);
+                elbo.Add(-(recon + kl.sum([1]).to(ScalarType.Float64)));
+                klPerDim.Add(kl.to(ScalarType.Float64));
+            }
+        }
+        var testCodes = cat(codes, 0).to(ScalarType.Float64);
+
+        progress?.Report("latent probes");
+        var trainCodes = EncodeAll(model, data.TrainImages);
+        double knn = LatentProbes.KnnAccuracy(trainCodes, data.TrainLabels, testCodes, data.TestLabels);
+        double probe = LatentProbes.LinearProbeAccuracy(trainCodes, data.TrainLabels, testCodes, data.TestLabels);
+
+        double? logPx = null;
+        if (vae is not null && options.IwaeK > 0)
+        {
+            using var iwaeRng = new Generator((ulong)options.Seed + 3);
+            var estimates = new List<Tensor>();
+            for (long first = 0; first < n; first += IwaeBatch)
+            {
+                progress?.Report($"IWAE k={options.IwaeK}: {first:N0}/{n:N0} images");
+                estimates.Add(Iwae.LogLikelihood(vae, x.narrow(0, first, Math.Min(IwaeBatch, n - first)), options.IwaeK, iwaeRng));
+            }
+            logPx = cat(estimates, 0).mean().item<double>();
+        }
+
+        double Mean(List<Tensor> values) => cat(values, 0).mean().item<double>();
+        var perDimKl = vae is null ? null : cat(klPerDim, 0).mean([0]).data<double>().ToArray();
+        return new Metrics(
+            model.Config.Name, data.Name, n,
+            TestMse: Mean(mse), TestSsim: Mean(ssim), TestPsnr: Mean(psnr), TestBce: Mean(bce),
+            TestElbo: vae is null ? null : Mean(elbo),
+            TestKl: perDimKl?.Sum(),
+            TestLogPxIwae: logPx,
+            IwaeK: vae is null || options.IwaeK == 0 ? null : options.IwaeK,
+            KlPerDim: perDimKl,
+            ActiveUnits: vae is null ? null : (int)testCodes.var(0, unbiased: true).gt(ActiveUnitThreshold).sum().item<long>(),
+            LatentMean: testCodes.mean([0]).data<double>().ToArray(),
+            LatentStd: testCodes.std(0, unbiased: false).data<double>().ToArray(),
+            KnnAccuracy: knn, LinearProbeAccuracy: probe,
+            EvalSeconds: clock.Elapsed.TotalSeconds, Seed: options.Seed,
+            DatasetSha256: data.Sha256, Binarized: options.Binarize);
+    }
+
+    /// <summary>The mean codes of all <paramref name="images"/>, in batches: [N, d] float64.</summary>
+    public static Tensor EncodeAll(Autoencoder model, Tensor images)
+    {
+        using var noGrad = no_grad();
+        var codes = new List<Tensor>();
+        for (long first = 0; first < images.shape[0]; first += Batch)
+            codes.Add(model.EncodeMean(images.narrow(0, first, Math.Min(Batch, images.shape[0] - first))));
+        return cat(codes, 0).to(ScalarType.Float64);
+    }
+}

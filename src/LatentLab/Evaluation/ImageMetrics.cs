@@ -1,0 +1,64 @@
+using static TorchSharp.torch;
+
+namespace LatentLab.Evaluation;
+
+/// <summary>Per-image reconstruction metrics for batches of flattened 28x28 images in [0, 1].</summary>
+/// <remarks>Every function returns one value per image, shape [N], in float64, so callers average as they need.</remarks>
+public static class ImageMetrics
+{
+    /// <summary>Mean squared error per pixel.</summary>
+    public static Tensor Mse(Tensor images, Tensor reconstructions) =>
+        (images.to(ScalarType.Float64) - reconstructions.to(ScalarType.Float64)).square().mean([1]);
+
+    /// <summary>Peak signal-to-noise ratio in dB for data range 1: 10 log10(1 / MSE); +inf for a perfect copy.</summary>
+    public static Tensor Psnr(Tensor images, Tensor reconstructions)
+    {
+        using var mse = Mse(images, reconstructions);
+        return mse.log10().neg_().mul_(10);
+    }
+
+    /// <summary>Bernoulli negative log-likelihood -log p(x | logits), summed over pixels: nats per image.</summary>
+    public static Tensor Bce(Tensor logits, Tensor images) =>
+        nn.functional.binary_cross_entropy_with_logits(logits.to(ScalarType.Float64), images.to(ScalarType.Float64),
+            reduction: nn.Reduction.None).sum([1]);
+
+    /// <summary>Structural similarity (Wang et al. 2004) per image, as scikit-image's structural_similarity with
+    /// gaussian_weights=True, sigma=1.5, use_sample_covariance=False, data_range=1: an 11x11 Gaussian window
+    /// (truncated at 3.5 sigma), K1 = 0.01, K2 = 0.03, and the mean of the SSIM map over the pixels whose window lies
+    /// inside the image (scikit-image crops a 5-pixel border, so its border mode never matters).</summary>
+    public static Tensor Ssim(Tensor images, Tensor reconstructions, int side = 28)
+    {
+        using var scope = NewDisposeScope();
+        const double c1 = 0.01 * 0.01, c2 = 0.03 * 0.03;
+        var x = images.to(ScalarType.Float64).view(-1, side, side);
+        var y = reconstructions.to(ScalarType.Float64).view(-1, side, side);
+        // "Valid" separable filtering as two matrix products, G X G^T with G the [side-10, side] banded Gaussian:
+        // the 11x11 Gaussian filter evaluated exactly where scikit-image keeps it.
+        var g = GaussianBand(side, sigma: 1.5, radius: 5);
+        var gt = g.t();
+        Tensor Filter(Tensor t) => g.matmul(t).matmul(gt);
+
+        var ux = Filter(x);
+        var uy = Filter(y);
+        var vx = Filter(x * x) - ux * ux;
+        var vy = Filter(y * y) - uy * uy;
+        var vxy = Filter(x * y) - ux * uy;
+        var map = (2 * ux * uy + c1) * (2 * vxy + c2) / ((ux * ux + uy * uy + c1) * (vx + vy + c2));
+        return map.mean([1, 2]).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>Row i holds the normalised Gaussian weights (scipy's gaussian_filter, truncated at radius) centred on
+    /// pixel i + radius: multiplying by it filters and keeps only windows that lie inside the image.</summary>
+    static Tensor GaussianBand(int side, double sigma, int radius)
+    {
+        var weights = new double[2 * radius + 1];
+        for (int i = -radius; i <= radius; i++) weights[i + radius] = Math.Exp(-0.5 * i * i / (sigma * sigma));
+        double sum = weights.Sum();
+        int rows = side - 2 * radius;
+        var band = new double[rows * side];
+        for (int r = 0; r < rows; r++)
+            for (int j = 0; j < weights.Length; j++)
+                band[r * side + r + j] = weights[j] / sum;
+        return tensor(band, [rows, side], ScalarType.Float64);
+    }
+}

@@ -1,0 +1,35 @@
+using System.Text.Json.Serialization;
+
+namespace LatentLab.Evaluation;
+
+/// <summary>metrics.json: a trained model measured on the whole test split. Units: MSE per pixel (images in [0, 1]);
+/// PSNR in dB; SSIM unitless; BCE, ELBO, KL and log p(x) in nats per image; accuracies as fractions.</summary>
+/// <param name="TestBce">Reconstruction negative log-likelihood -log p(x|z) at z = the mean code, nats per image.</param>
+/// <param name="TestElbo">Evidence lower bound, one posterior sample per image, averaged (VAEs).</param>
+/// <param name="TestLogPxIwae">Importance-weighted bound on log p(x) with <see cref="IwaeK"/> samples (VAEs).</param>
+/// <param name="ActiveUnits">Dimensions whose Cov_x(E_q[z|x]) exceeds 0.01 (Burda et al. 2015).</param>
+/// <param name="LatentMean">Mean of the test codes per dimension (z = mu for VAEs).</param>
+/// <param name="KnnAccuracy">5-nearest-neighbour accuracy of test codes among training codes (Euclidean).</param>
+/// <param name="LinearProbeAccuracy">Multinomial logistic regression on training codes, scored on test codes.</param>
+public sealed record Metrics(
+    string Model,
+    string Dataset,
+    long TestImages,
+    double TestMse,
+    double TestSsim,
+    double TestPsnr,
+    double TestBce,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] double? TestElbo,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] double? TestKl,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] double? TestLogPxIwae,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] int? IwaeK,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] double[]? KlPerDim,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] int? ActiveUnits,
+    double[] LatentMean,
+    double[] LatentStd,
+    double KnnAccuracy,
+    double LinearProbeAccuracy,
+    double EvalSeconds,
+    long Seed,
+    IReadOnlyDictionary<string, string> DatasetSha256,
+    bool Binarized);
