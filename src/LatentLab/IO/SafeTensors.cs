@@ -20,12 +20,15 @@ public sealed record SafeTensor(string Dtype, long[] Shape, byte[] Data)
 /// <summary>Reads and writes the safetensors format (https://github.com/huggingface/safetensors):
 /// an 8-byte little-endian header length, a JSON header, then the tensors' bytes back to back.</summary>
 /// <remarks>The reader trusts nothing: header size, JSON shape, dtype, shapes and offsets are all checked, and
-/// every problem is a <see cref="CorruptFileException"/> naming the file.</remarks>
+/// every problem is a <see cref="CorruptFileException"/> naming the file. Files LatentLab writes carry the SHA-256 of
+/// their data section in the metadata (<see cref="DataSha256Key"/>), so a flipped byte in the weights is caught too;
+/// files from elsewhere, without that key, are read as they are.</remarks>
 public static class SafeTensors
 {
     /// <summary>The same limit as the reference implementation: a header above 100 MB is refused.</summary>
     public const long MaxHeaderBytes = 100_000_000;
     const string MetadataKey = "__metadata__";
+    public const string DataSha256Key = "latentlab_data_sha256";
 
     static readonly Dictionary<string, (ScalarType Type, int Size)> Dtypes = new()
     {
@@ -45,7 +48,6 @@ public static class SafeTensors
     public static void Write(string path, IEnumerable<(string Name, Tensor Tensor)> tensors, IReadOnlyDictionary<string, string>? metadata = null)
     {
         var header = new Dictionary<string, object>();
-        if (metadata is { Count: > 0 }) header[MetadataKey] = metadata;
         var blobs = new List<byte[]>();
         long offset = 0;
         foreach (var (name, tensor) in tensors)
@@ -61,6 +63,8 @@ public static class SafeTensors
             blobs.Add(bytes);
             offset += bytes.Length;
         }
+        var meta = new Dictionary<string, string>(metadata ?? new Dictionary<string, string>()) { [DataSha256Key] = DataSha256(blobs) };
+        header = new Dictionary<string, object> { [MetadataKey] = meta }.Concat(header).ToDictionary();
 
         var json = Encoding.UTF8.GetBytes(JsonSerializer.Serialize(header));
         int padded = (json.Length + 7) / 8 * 8; // align the data section to 8 bytes, padding with spaces
@@ -91,6 +95,10 @@ public static class SafeTensors
             throw new CorruptFileException(name, $"header length {headerLength:N0} exceeds the {MaxHeaderBytes:N0}-byte limit");
         if ((long)headerLength > file.Length - 8)
             throw new CorruptFileException(name, $"truncated: header length {headerLength:N0} but only {file.Length - 8:N0} bytes follow");
+
+        // System.Text.Json accepts invalid UTF-8 inside strings and fails later, reading a name: check it first.
+        if (!System.Text.Unicode.Utf8.IsValid(file.AsSpan(8, (int)headerLength)))
+            throw new CorruptFileException(name, "header is not valid UTF-8");
 
         JsonElement root;
         try
@@ -132,6 +140,13 @@ public static class SafeTensors
         if (expected != dataLength)
             throw new CorruptFileException(name, $"tensors cover {expected:N0} bytes but the data section holds {dataLength:N0}");
 
+        if (metadata.TryGetValue(DataSha256Key, out var expectedDigest))
+        {
+            var actualDigest = Hashing.Sha256Hex(file.AsSpan((int)dataStart));
+            if (actualDigest != expectedDigest)
+                throw new CorruptFileException(name, $"the tensors' bytes do not match the SHA-256 recorded when the file was written (damaged or modified)");
+        }
+
         var tensors = new Dictionary<string, SafeTensor>();
         foreach (var e in entries)
             tensors[e.Name] = new SafeTensor(e.Dtype, e.Shape, file.AsSpan((int)(dataStart + e.Begin), (int)(e.End - e.Begin)).ToArray());
@@ -165,6 +180,13 @@ public static class SafeTensors
         if (elements > dataLength || elements * info.Size != end - begin)
             throw new CorruptFileException(file, $"tensor '{tensor}' of shape [{string.Join(", ", shape)}] and dtype {dtype} needs {(elements > dataLength ? "more than the file's" : (elements * info.Size).ToString("N0"))} bytes, its offsets give {end - begin:N0}");
         return (tensor, dtype, shape, begin, end);
+    }
+
+    static string DataSha256(List<byte[]> blobs)
+    {
+        using var hash = System.Security.Cryptography.IncrementalHash.CreateHash(System.Security.Cryptography.HashAlgorithmName.SHA256);
+        foreach (var blob in blobs) hash.AppendData(blob);
+        return Convert.ToHexStringLower(hash.GetHashAndReset());
     }
 
     static long[] ReadLongs(JsonElement value, string key, string tensor, string file, int maxCount)

@@ -43,7 +43,9 @@ public sealed class Trainer : IDisposable
     /// <summary>Trains up to <see cref="TrainingConfig.Epochs"/> epochs, from the checkpoint when <paramref name="resume"/>.</summary>
     public TrainingOutcome Train(bool resume, IProgress<TrainingProgress>? progress, CancellationToken cancel)
     {
-        _folder.Create();
+        using var writer = RunLock.Acquire(_folder.Root);
+        // A process killed while writing leaves its temporary file; nothing else can be writing now, so remove them.
+        foreach (var stale in Directory.GetFiles(_folder.Root, ".*.tmp")) File.Delete(stale);
         var position = TrainingPosition.Start;
         Tensor? permutation = null;
         if (resume && File.Exists(_folder.CheckpointPath))
@@ -51,6 +53,7 @@ public sealed class Trainer : IDisposable
             CheckSameModel();
             var restored = Checkpoint.Load(_folder.CheckpointPath, Model, _adam, _rng);
             (position, permutation) = (restored.Position, restored.Permutation);
+            CheckPosition(position, permutation);
             History.AddRange(restored.History);
             progress?.Report(Note(position.CompletedEpochs, $"resuming after epoch {position.CompletedEpochs}" +
                 (position.MidEpoch ? $", at batch {position.NextBatch + 1} of epoch {position.CompletedEpochs + 1}" : "")));
@@ -152,6 +155,20 @@ public sealed class Trainer : IDisposable
         Model.Config, Config,
         new DatasetRecord(_data.Name, _data.Sha256, _data.TrainCount, _data.TestCount),
         get_num_threads(), _adam.ParameterCount, Runtime.TorchRuntime.Versions(), DateTime.UtcNow);
+
+    /// <summary>A checkpoint's position must fit this data: a permutation of exactly its images, a batch inside the epoch.</summary>
+    void CheckPosition(TrainingPosition position, Tensor? permutation)
+    {
+        var path = _folder.CheckpointPath;
+        if (position.NextBatch >= BatchesPerEpoch)
+            throw new CorruptFileException(path, $"next batch {position.NextBatch} is past the {BatchesPerEpoch} batches of an epoch (different --batch-size or data?)");
+        if (permutation is null) return;
+        long n = _data.TrainCount;
+        using var sorted = permutation.sort().Values;
+        using var expected = arange(n, dtype: ScalarType.Int64);
+        if (permutation.shape[0] != n || !sorted.eq(expected).all().item<bool>())
+            throw new CorruptFileException(path, $"the saved epoch order is not a permutation of the {n:N0} training images (different --train-size or data?)");
+    }
 
     void CheckSameModel()
     {

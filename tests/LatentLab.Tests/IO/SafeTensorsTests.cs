@@ -104,3 +104,21 @@ public class SafeTensorsTests
         Assert.Contains("encoder.4.weight", e.Message);
     }
 }
+
+public class SafeTensorsIntegrityTests
+{
+    [Fact]
+    public void AFlippedByteInTheWeightsIsCaughtAndNamesTheFile()
+    {
+        using var dir = new TempDir();
+        using var model = Autoencoder.Create(ModelRegistry.Get("ae_2d"));
+        var path = dir["model.safetensors"];
+        ModelFile.Save(model, path);
+        var bytes = File.ReadAllBytes(path);
+        bytes[^1000] ^= 0x10; // inside the last tensor's data: still a well-formed file
+        File.WriteAllBytes(path, bytes);
+        var e = Assert.Throws<CorruptFileException>(() => ModelFile.Load(model, path));
+        Assert.Contains(path, e.Message);
+        Assert.Contains("SHA-256", e.Message);
+    }
+}

@@ -88,3 +88,20 @@ public class TrainerTests
         Assert.Matches("at epoch \\d+, step \\d+", e.Message);
     }
 }
+
+public class RunLockTests
+{
+    [Fact]
+    public void ASecondWriterIsRefusedWhileTheFirstHoldsTheFolder()
+    {
+        using var dir = new TempDir();
+        using var data = Fixtures.MnistSlice();
+        using var trainer = new Trainer(ModelRegistry.Get("ae_2d"), new TrainingConfig(Epochs: 1, BatchSize: 100), data, new RunFolder(dir.Path));
+        using (RunLock.Acquire(dir.Path))
+        {
+            var e = Assert.Throws<LatentLabException>(() => trainer.Train(false, null, CancellationToken.None));
+            Assert.Contains("another 'latent train'", e.Message);
+        }
+        Assert.Equal(TrainingOutcome.Completed, trainer.Train(false, null, CancellationToken.None)); // released
+    }
+}
