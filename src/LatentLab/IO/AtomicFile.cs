@@ -34,7 +34,8 @@ public static class AtomicFile
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentOutOfRangeException)
         {
             TryDelete(temporary);
-            throw new LatentLabException($"could not write {path}: {e.Message}", e);
+            var reason = e is ArgumentOutOfRangeException ? "the file system refused a file this large (a file-size limit?)" : e.Message;
+            throw new LatentLabException($"could not write {path}: {reason}", e);
         }
     }
 
