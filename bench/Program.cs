@@ -60,6 +60,8 @@ foreach (var name in options.Models)
 }
 Console.WriteLine();
 Console.WriteLine("eval s: encode, decode, MSE and SSIM of the 10,000 test images (median of 5).");
+Console.WriteLine();
+StepProfile.Print(ModelRegistry.Get(options.IwaeModel), data, options.BatchSize);
 if (iwae is { } w)
 {
     double scale = (double)data.TestCount / w.Images;
@@ -192,6 +194,41 @@ static class Roofline
         foreach (var (a, b) in products) { a.Dispose(); b.Dispose(); }
         // The fastest repetition: a roofline is the machine's best case, and on a shared machine noise only adds time.
         return new Result(flop, times.Min());
+    }
+}
+
+/// <summary>Where one epoch of training steps goes: each phase timed on its own over a whole epoch of batches.</summary>
+static class StepProfile
+{
+    public static void Print(ModelConfig config, Dataset data, int batchSize)
+    {
+        manual_seed(0);
+        using var model = Autoencoder.Create(config);
+        using var adam = new FlatAdam(model.parameters(), 1e-3);
+        using var rng = new Generator(0);
+        using var permutation = randperm(data.TrainCount, generator: rng);
+        int steps = (int)(data.TrainCount / batchSize);
+        double batches = 0, forward = 0, backward = 0, optimizer = 0;
+        var total = Stopwatch.StartNew();
+        for (int b = 0; b < steps; b++)
+        {
+            using var scope = NewDisposeScope();
+            var clock = Stopwatch.StartNew();
+            var x = data.TrainImages.index_select(0, permutation.narrow(0, (long)b * batchSize, batchSize));
+            batches += clock.Elapsed.TotalSeconds; clock.Restart();
+            var loss = model.Loss(x, rng).Total;
+            loss.item<float>();
+            forward += clock.Elapsed.TotalSeconds; clock.Restart();
+            loss.backward();
+            backward += clock.Elapsed.TotalSeconds; clock.Restart();
+            adam.Step();
+            optimizer += clock.Elapsed.TotalSeconds;
+        }
+        var gemm = Roofline.Measure(config, batchSize, repeats: 150);
+        double gemmEpoch = gemm.SecondsPerStep * steps;
+        Console.WriteLine($"profile of {steps} {config.Name} steps ({total.Elapsed.TotalSeconds:F2} s): batch indexing {batches:F2} s, " +
+                          $"forward + loss {forward:F2} s, backward {backward:F2} s, Adam {optimizer:F2} s; " +
+                          $"the step's matrix products alone: {gemmEpoch:F2} s (forward third {gemmEpoch / 3:F2} s, backward {2 * gemmEpoch / 3:F2} s)");
     }
 }
 
