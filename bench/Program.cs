@@ -150,7 +150,7 @@ sealed class EpochClock : IProgress<TrainingProgress>
 /// <summary>The matrix products of one training step of a preset, timed alone: the step's hardware floor.</summary>
 static class Roofline
 {
-    public sealed record Result(double FlopPerStep, double SecondsPerStep);
+    public sealed record Result(double FlopPerStep, double SecondsPerStep, double ForwardFlopPerStep);
 
     public static Result Measure(ModelConfig config, int batch, int repeats)
     {
@@ -165,7 +165,7 @@ static class Roofline
         layers.AddRange(decoder.Zip(decoder.Skip(1)));
 
         var products = new List<(Tensor A, Tensor B)>();
-        double flop = 0;
+        double flop = 0, forwardFlop = 0;
         for (int i = 0; i < layers.Count; i++)
         {
             var (inputs, outputs) = layers[i];
@@ -175,6 +175,7 @@ static class Roofline
             products.Add((x, w.t()));          // forward: x W^T
             products.Add((g.t(), x));          // weight gradient: g^T x
             flop += 4.0 * batch * inputs * outputs;
+            forwardFlop += 2.0 * batch * inputs * outputs;
             if (i != 0)                        // input gradient (not needed for the images themselves)
             {
                 products.Add((g, w));
@@ -193,7 +194,7 @@ static class Roofline
         }
         foreach (var (a, b) in products) { a.Dispose(); b.Dispose(); }
         // The fastest repetition: a roofline is the machine's best case, and on a shared machine noise only adds time.
-        return new Result(flop, times.Min());
+        return new Result(flop, times.Min(), forwardFlop);
     }
 }
 
@@ -228,7 +229,8 @@ static class StepProfile
         double gemmEpoch = gemm.SecondsPerStep * steps;
         Console.WriteLine($"profile of {steps} {config.Name} steps ({total.Elapsed.TotalSeconds:F2} s): batch indexing {batches:F2} s, " +
                           $"forward + loss {forward:F2} s, backward {backward:F2} s, Adam {optimizer:F2} s; " +
-                          $"the step's matrix products alone: {gemmEpoch:F2} s (forward third {gemmEpoch / 3:F2} s, backward {2 * gemmEpoch / 3:F2} s)");
+                          $"the step's matrix products alone: {gemmEpoch:F2} s (forward {gemmEpoch * gemm.ForwardFlopPerStep / gemm.FlopPerStep:F2} s, " +
+                          $"backward {gemmEpoch * (1 - gemm.ForwardFlopPerStep / gemm.FlopPerStep):F2} s, in proportion to their FLOP)");
     }
 }
 
