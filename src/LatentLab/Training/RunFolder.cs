@@ -31,7 +31,9 @@ public sealed record RunFolder(string Root)
     /// <summary>The trained model: its configuration from config.json, its weights from model.safetensors.</summary>
     public Models.Autoencoder LoadModel()
     {
-        var model = Models.Autoencoder.Create(ReadRecord().Model);
+        var record = ReadRecord();
+        Manifest.Verify(Root, Path.GetFileName(ModelPath));
+        var model = Models.Autoencoder.Create(record.Model);
         try
         {
             Models.ModelFile.Load(model, ModelPath);

@@ -124,6 +124,7 @@ public sealed class Trainer : IDisposable
         ModelFile.Save(Model, _folder.ModelPath);
         Training.History.Write(_folder.HistoryPath, History);
         Checkpoint.Save(_folder.CheckpointPath, Model, _adam, _rng, end, null, History);
+        Manifest.Write(_folder.Root, Path.GetFileName(_folder.ModelPath), Path.GetFileName(_folder.CheckpointPath));
         progress?.Report(new TrainingProgress(epoch, Config.Epochs, batches, batches, record.TrainLoss, 0, TimeSpan.FromSeconds(record.Seconds), record));
         return TrainingOutcome.Completed;
     }

@@ -105,3 +105,25 @@ public class RunLockTests
         Assert.Equal(TrainingOutcome.Completed, trainer.Train(false, null, CancellationToken.None)); // released
     }
 }
+
+public class ManifestTests
+{
+    [Fact]
+    public void TheManifestListsTheWeightsAndCheckpointAndCatchesAnyChange()
+    {
+        using var dir = new TempDir();
+        using var data = Fixtures.MnistSlice();
+        using (var trainer = new Trainer(ModelRegistry.Get("ae_2d"), new TrainingConfig(Epochs: 1, BatchSize: 100), data, new RunFolder(dir.Path)))
+            trainer.Train(false, null, CancellationToken.None);
+        var folder = new RunFolder(dir.Path);
+        var lines = File.ReadAllLines(Path.Combine(dir.Path, Manifest.FileName));
+        Assert.Equal(["model.safetensors", "checkpoint.safetensors"], lines.Select(l => l.Split("  ")[1]));
+        Assert.Equal(LatentLab.IO.Hashing.FileSha256(folder.ModelPath), lines[0].Split("  ")[0]);
+        using (folder.LoadModel()) { }
+
+        // A file swapped for another valid one (here: the same model saved again after a change) is caught too.
+        using (var other = Autoencoder.Create(ModelRegistry.Get("ae_2d"))) ModelFile.Save(other, folder.ModelPath);
+        var e = Assert.Throws<CorruptFileException>(() => folder.LoadModel());
+        Assert.Contains("SHA256SUMS", e.Message);
+    }
+}
