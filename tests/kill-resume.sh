@@ -8,7 +8,8 @@ trap 'rm -rf "$work"' EXIT
 
 "$repo/latent" models >/dev/null          # builds the CLI when needed
 dll="$repo/src/LatentLab.Cli/bin/Release/net10.0/latent.dll"
-args=(train --model vae_2d --epochs 12 --batch-size 32 --seed 7 --threads 2 --iwae-k 0
+epochs=12
+args=(train --model vae_2d --epochs "$epochs" --batch-size 32 --seed 7 --threads 2 --iwae-k 0
       --data-dir "$repo/tests/LatentLab.Tests/Fixtures/mnist-600")
 
 start=$(date +%s.%N)
@@ -17,15 +18,18 @@ duration=$(echo "$(date +%s.%N) - $start" | bc)
 echo "uninterrupted run: $(printf '%.1f' "$duration") s"
 
 for attempt in 1 2 3; do
-  # A moment anywhere from start-up to near the end of a whole run.
-  delay=$(awk -v d="$duration" -v r="$RANDOM" 'BEGIN { printf "%.2f", 0.3 + (d - 0.3) * r / 32768 }')
+  # A moment anywhere from start-up to near the end of what is left of the run, so that each kill can land
+  # mid-run: start-up (about a second) plus the remaining epochs' share of the uninterrupted time.
+  saved=$( (tail -n +2 "$work/killed/mnist/vae_2d/history.csv" 2>/dev/null || true) | wc -l)
+  delay=$(awk -v d="$duration" -v r="$RANDOM" -v left=$((epochs - saved)) -v n=$epochs \
+    'BEGIN { t = 1 + (d - 1) * left / n; printf "%.2f", 0.3 + (0.95 * t - 0.3) * r / 32768 }')
   dotnet "$dll" "${args[@]}" --out "$work/killed" --resume >"$work/killed-$attempt.log" 2>&1 &
   pid=$!
   sleep "$delay"
   if kill -9 "$pid" 2>/dev/null; then
     wait "$pid" 2>/dev/null || true
     done_epochs=$( (tail -n +2 "$work/killed/mnist/vae_2d/history.csv" 2>/dev/null || true) | wc -l)
-    echo "kill $attempt: SIGKILL after ${delay} s; $done_epochs epoch(s) saved; $(grep -o 'resuming after epoch [0-9]*[^;]*\|no checkpoint[^;]*' "$work/killed-$attempt.log" | head -1 || echo 'fresh start')"
+    echo "kill $attempt: SIGKILL after ${delay} s; $done_epochs epoch(s) in history.csv; $(grep -o 'resuming after epoch [0-9]*[^;]*\|no checkpoint[^;]*' "$work/killed-$attempt.log" | head -1 || echo 'killed during start-up')"
   else
     wait "$pid" || true
     echo "kill $attempt: the run had already finished after ${delay} s"
