@@ -28,21 +28,41 @@ public static class ImageMetrics
     /// inside the image (scikit-image crops a 5-pixel border, so its border mode never matters).</summary>
     public static Tensor Ssim(Tensor images, Tensor reconstructions, int side = 28)
     {
+        // In chunks: the float64 temporaries of a chunk stay small enough to be reused from the allocator's cache
+        // (measured on 10,000 images: ~0.25 s in chunks of 1,000, ~1 s in one piece, mostly page faults).
+        const int chunk = 1024;
+        long n = images.shape[0];
+        if (n <= chunk) return SsimChunk(images, reconstructions, side);
+        using var scope = NewDisposeScope();
+        var parts = new List<Tensor>();
+        for (long first = 0; first < n; first += chunk)
+        {
+            long count = Math.Min(chunk, n - first);
+            parts.Add(SsimChunk(images.narrow(0, first, count), reconstructions.narrow(0, first, count), side));
+        }
+        return cat(parts).MoveToOuterDisposeScope();
+    }
+
+    static Tensor SsimChunk(Tensor images, Tensor reconstructions, int side)
+    {
         using var scope = NewDisposeScope();
         const double c1 = 0.01 * 0.01, c2 = 0.03 * 0.03;
         var x = images.to(ScalarType.Float64).view(-1, side, side);
         var y = reconstructions.to(ScalarType.Float64).view(-1, side, side);
-        // "Valid" separable filtering as two matrix products, G X G^T with G the [side-10, side] banded Gaussian:
-        // the 11x11 Gaussian filter evaluated exactly where scikit-image keeps it.
-        var g = GaussianBand(side, sigma: 1.5, radius: 5);
-        var gt = g.t();
-        Tensor Filter(Tensor t) => g.matmul(t).matmul(gt);
-
-        var ux = Filter(x);
-        var uy = Filter(y);
-        var vx = Filter(x * x) - ux * ux;
-        var vy = Filter(y * y) - uy * uy;
-        var vxy = Filter(x * y) - ux * uy;
+        long n = x.shape[0];
+        // "Valid" separable filtering G X G^T, with G the [side-10, side] banded Gaussian: the 11x11 Gaussian filter
+        // evaluated exactly where scikit-image keeps it. The five images to filter are stacked, and each of the
+        // two products is one large matrix product rather than 5N tiny ones. The second product leaves every
+        // filtered map transposed, which the SSIM map, made of elementwise operations and then averaged, ignores.
+        var gt = GaussianBand(side, sigma: 1.5, radius: 5).t();
+        int rows = side - 10;
+        var stacked = stack([x, y, x * x, y * y, x * y]).view(5 * n * side, side);
+        var once = stacked.mm(gt).view(5 * n, side, rows).transpose(1, 2).reshape(5 * n * rows, side);
+        var filtered = once.mm(gt).view(5, n, rows, rows);
+        var (ux, uy) = (filtered[0], filtered[1]);
+        var vx = filtered[2] - ux * ux;
+        var vy = filtered[3] - uy * uy;
+        var vxy = filtered[4] - ux * uy;
         var map = (2 * ux * uy + c1) * (2 * vxy + c2) / ((ux * ux + uy * uy + c1) * (vx + vy + c2));
         return map.mean([1, 2]).MoveToOuterDisposeScope();
     }
