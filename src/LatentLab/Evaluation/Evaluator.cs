@@ -45,23 +45,25 @@ public static class Evaluator
         using var sampler = new Generator((ulong)options.Seed + 1);
         for (long first = 0; first < n; first += Batch)
         {
+            // Each batch's temporaries are freed with the batch; only the per-image results are kept.
+            using var batchScope = NewDisposeScope();
             var batch = x.narrow(0, first, Math.Min(Batch, n - first));
             var z = model.EncodeMean(batch);
             var logits = model.Decode(z);
             var reconstruction = logits.sigmoid();
-            codes.Add(z);
-            mse.Add(ImageMetrics.Mse(batch, reconstruction));
-            psnr.Add(ImageMetrics.Psnr(batch, reconstruction));
-            ssim.Add(ImageMetrics.Ssim(batch, reconstruction));
-            bce.Add(ImageMetrics.Bce(logits, batch));
+            codes.Add(z.MoveToOuterDisposeScope());
+            mse.Add(ImageMetrics.Mse(batch, reconstruction).MoveToOuterDisposeScope());
+            psnr.Add(ImageMetrics.Psnr(batch, reconstruction).MoveToOuterDisposeScope());
+            ssim.Add(ImageMetrics.Ssim(batch, reconstruction).MoveToOuterDisposeScope());
+            bce.Add(ImageMetrics.Bce(logits, batch).MoveToOuterDisposeScope());
             if (vae is not null)
             {
                 var (mu, logVar) = vae.Encode(batch);
                 var kl = 0.5 * (mu.square() + logVar.exp() - logVar - 1);   // [B, d], nats
                 var sample = VariationalAutoencoder.Reparameterize(mu, logVar, sampler);
                 var recon = ImageMetrics.Bce(vae.Decode(sample), batch);
-                elbo.Add(-(recon + kl.sum([1]).to(ScalarType.Float64)));
-                klPerDim.Add(kl.to(ScalarType.Float64));
+                elbo.Add((-(recon + kl.sum([1]).to(ScalarType.Float64))).MoveToOuterDisposeScope());
+                klPerDim.Add(kl.to(ScalarType.Float64).MoveToOuterDisposeScope());
             }
         }
         var testCodes = cat(codes, 0).to(ScalarType.Float64);
@@ -106,9 +108,13 @@ public static class Evaluator
     public static Tensor EncodeAll(Autoencoder model, Tensor images)
     {
         using var noGrad = no_grad();
+        using var scope = NewDisposeScope();
         var codes = new List<Tensor>();
         for (long first = 0; first < images.shape[0]; first += Batch)
-            codes.Add(model.EncodeMean(images.narrow(0, first, Math.Min(Batch, images.shape[0] - first))));
-        return cat(codes, 0).to(ScalarType.Float64);
+        {
+            using var batchScope = NewDisposeScope();
+            codes.Add(model.EncodeMean(images.narrow(0, first, Math.Min(Batch, images.shape[0] - first))).MoveToOuterDisposeScope());
+        }
+        return cat(codes, 0).to(ScalarType.Float64).MoveToOuterDisposeScope();
     }
 }

@@ -56,10 +56,12 @@ public static class LatentProbes
         var optimizer = optim.LBFGS([weights, bias], 1, 300, null, 1e-4, 1e-9, 20);
         Tensor Objective()
         {
+            // Up to a few hundred evaluations: each frees its [N, classes] temporaries, keeping only the scalar loss.
+            using var evaluation = NewDisposeScope();
             optimizer.zero_grad();
             var loss = nn.functional.cross_entropy(x.matmul(weights) + bias, trainLabels) + weights.square().sum() / (2 * c * n);
             loss.backward();
-            return loss;
+            return loss.MoveToOuterDisposeScope();
         }
         optimizer.step(Objective);
 

@@ -1,3 +1,4 @@
+using System.Buffers.Binary;
 using System.Globalization;
 using LatentLab.IO;
 using LatentLab.Models;
@@ -79,6 +80,7 @@ public static class Checkpoint
         using (var mt = m.ToTensor())
         using (var vt = v.ToTensor())
             adam.LoadState(mt, vt, Long("adam_steps"));
+        CheckGeneratorState(path, state.Data);
         using (var st = state.ToTensor())
         {
             try { rng.set_state(st); }
@@ -93,5 +95,23 @@ public static class Checkpoint
             permutation = p.ToTensor();
         }
         return new CheckpointContents(position, permutation, history);
+    }
+
+    /// <summary>libtorch answers an invalid generator state with a C++ exception that ends the process, so the state
+    /// is checked here first, as CPUGeneratorImpl::set_state does: its size, then the mt19937 fields of the legacy
+    /// layout (uint64 seed; int32 left at byte 8; int32 seeded at 12; uint64 next at 16): seeded, 0 &lt; left &lt;= 624,
+    /// and next &lt;= 624.</summary>
+    static void CheckGeneratorState(string path, byte[] state)
+    {
+        const int mersenneStateN = 624;
+        using (var reference = new Generator(0))
+        using (var expected = reference.get_state())
+            if (state.Length != expected.numel())
+                throw new CorruptFileException(path, $"RNG state has {state.Length} bytes, libtorch's has {expected.numel()}");
+        int left = BinaryPrimitives.ReadInt32LittleEndian(state.AsSpan(8));
+        int seeded = BinaryPrimitives.ReadInt32LittleEndian(state.AsSpan(12));
+        uint next = (uint)BinaryPrimitives.ReadUInt64LittleEndian(state.AsSpan(16));
+        if (seeded == 0 || left is <= 0 or > mersenneStateN || next > mersenneStateN)
+            throw new CorruptFileException(path, "RNG state is not a valid mt19937 state");
     }
 }

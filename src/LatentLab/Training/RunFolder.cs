@@ -18,6 +18,14 @@ public sealed record RunFolder(string Root)
     /// <summary>The model measured on the test split (written by latent evaluate).</summary>
     public string MetricsPath => Path.Combine(Root, "metrics.json");
 
+    /// <summary>Test codes after every epoch, for 2-d models (<see cref="LatentSnapshots"/>).</summary>
+    public string SnapshotsPath => Path.Combine(Root, LatentSnapshots.FileName);
+
+    /// <summary>Pictures written by latent visualize.</summary>
+    public string FiguresDir => Path.Combine(Root, "figures");
+    /// <summary>GIF animations written by latent visualize.</summary>
+    public string AnimationsDir => Path.Combine(Root, "animations");
+
     public void Create() => Directory.CreateDirectory(Root);
 
     /// <summary>config.json, or one clear error when the folder holds no trained model.</summary>

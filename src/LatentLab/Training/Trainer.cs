@@ -64,6 +64,11 @@ public sealed class Trainer : IDisposable
         }
 
         IO.Json.WriteFile(_folder.ConfigPath, Record());
+        if (LatentSnapshots.Applies(Model.Config))
+        {
+            if (position == TrainingPosition.Start) SaveSnapshot(0);
+            else LatentSnapshots.Truncate(_folder.SnapshotsPath, position.CompletedEpochs);
+        }
 
         for (int epoch = position.CompletedEpochs + 1; epoch <= Config.Epochs; epoch++)
         {
@@ -123,11 +128,14 @@ public sealed class Trainer : IDisposable
         // Weights first, checkpoint last: a crash in between leaves a checkpoint one epoch behind, never ahead.
         ModelFile.Save(Model, _folder.ModelPath);
         Training.History.Write(_folder.HistoryPath, History);
+        if (LatentSnapshots.Applies(Model.Config)) SaveSnapshot(epoch);
         Checkpoint.Save(_folder.CheckpointPath, Model, _adam, _rng, end, null, History);
         Manifest.Write(_folder.Root, Path.GetFileName(_folder.ModelPath), Path.GetFileName(_folder.CheckpointPath));
         progress?.Report(new TrainingProgress(epoch, Config.Epochs, batches, batches, record.TrainLoss, 0, TimeSpan.FromSeconds(record.Seconds), record));
         return TrainingOutcome.Completed;
     }
+
+    void SaveSnapshot(int epoch) => LatentSnapshots.Append(_folder.SnapshotsPath, Model, _testImages, _data.TestLabels, epoch);
 
     /// <summary>Mean loss terms per test image. VAEs draw one posterior sample per image from a generator with a
     /// fixed seed, so the figure depends on the weights alone.</summary>

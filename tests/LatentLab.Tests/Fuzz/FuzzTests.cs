@@ -48,7 +48,11 @@ public class FuzzTests(ITestOutputHelper output)
 
     (int Parsed, int Rejected) Run(string target, byte[][] seeds, int headerBytes, Action<byte[]> read)
     {
-        var random = new Random(target.GetHashCode(StringComparison.Ordinal) & 0x7fff ^ 20261124);
+        // The same inputs on every run (string.GetHashCode differs per process), unless LATENTLAB_FUZZ_SEED asks
+        // for a different stream, for exploring; a failure message names the seed, so any find can be replayed.
+        int seed = int.TryParse(Environment.GetEnvironmentVariable("LATENTLAB_FUZZ_SEED"), out var s) ? s : 20261124;
+        seed ^= target.Aggregate(0, (h, c) => h * 31 + c);
+        var random = new Random(seed);
         int parsed = 0, rejected = 0;
         var clock = Stopwatch.StartNew();
         for (int i = 0; i < Inputs; i++)
@@ -66,7 +70,7 @@ public class FuzzTests(ITestOutputHelper output)
             }
             catch (Exception e)
             {
-                Assert.Fail($"{target} input {i} ({input.Length} bytes) raised {e.GetType().Name}: {e.Message}");
+                Assert.Fail($"{target} input {i} (seed {seed}, {input.Length} bytes) raised {e.GetType().Name}: {e.Message}");
             }
         }
         output.WriteLine($"{target}: {Inputs:N0} mutated inputs, {parsed:N0} parsed, {rejected:N0} rejected with a message, {clock.Elapsed.TotalSeconds:F1} s");
