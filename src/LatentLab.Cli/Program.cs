@@ -30,6 +30,8 @@ namespace LatentLab.Cli
         {
             TrainCommand.Create(console),
             EvaluateCommand.Create(console),
+            VisualizeCommand.Create(console),
+            CompareCommand.Create(console),
             DataCommand.Create(console),
             ModelsCommand.Create(console),
         };

@@ -1,0 +1,205 @@
+using System.CommandLine;
+using System.Globalization;
+using LatentLab.Analysis;
+using LatentLab.Cli.Ui;
+using LatentLab.Data;
+using LatentLab.Evaluation;
+using LatentLab.IO;
+using LatentLab.Models;
+using LatentLab.Runtime;
+using LatentLab.Training;
+using LatentLab.Visualization;
+using LatentLab.Visualization.Report;
+using Spectre.Console;
+
+namespace LatentLab.Cli.Commands;
+
+/// <summary><c>latent compare</c>: trains, evaluates and draws each listed model that is not done yet, then writes
+/// comparison.json, report.md and report.html under OUT/&lt;dataset&gt;/. Run again after an interruption, it
+/// continues: training resumes from the checkpoint, and finished steps are not repeated.</summary>
+public static class CompareCommand
+{
+    static readonly Option<string> DatasetOption = CommonOptions.Dataset();
+    static readonly Option<int> EpochsOption = new("--epochs") { Description = "Epochs to train each model", DefaultValueFactory = _ => 20 };
+    static readonly Option<string> ModelsOption = new("--models") { Description = "Comma-separated models to compare", DefaultValueFactory = _ => string.Join(",", ModelRegistry.Names) };
+    static readonly Option<bool> RetrainOption = new("--retrain") { Description = "Train every listed model afresh, even when a finished one exists" };
+    static readonly Option<string> OutOption = CommonOptions.Out();
+    static readonly Option<string?> DataDirOption = CommonOptions.DataDir();
+    static readonly Option<int?> ThreadsOption = CommonOptions.Threads();
+    static readonly Option<int> IwaeKOption = new("--iwae-k") { Description = "Importance samples for the VAEs' IWAE bound (0 skips it)", DefaultValueFactory = _ => 100 };
+    static readonly Option<int> TsnePointsOption = new("--tsne-points") { Description = "Test codes in the t-SNE of 32-d models", DefaultValueFactory = _ => 2000 };
+    static readonly Option<long> SeedOption = new("--seed") { Description = "Seed for models trained here", DefaultValueFactory = _ => 0 };
+
+    // Rough cost of each step in epochs of training, for the overall progress bar.
+    const double EvaluationUnits = 1.5, VisualizationUnits = 3;
+
+    public static Command Create(CliConsole console)
+    {
+        var command = new Command("compare", "Train, evaluate and draw the models, then write comparison.json, report.md and report.html");
+        foreach (var option in new Option[] { DatasetOption, EpochsOption, ModelsOption, RetrainOption, OutOption, DataDirOption, ThreadsOption, IwaeKOption, TsnePointsOption, SeedOption })
+            command.Add(option);
+        command.SetAction((parse, cancel) => RunAsync(parse, console, cancel));
+        return command;
+    }
+
+    sealed record Plan(ModelConfig Model, RunFolder Folder, bool Train, bool Resume, bool Evaluate, bool Visualize, string Why);
+
+    static async Task<int> RunAsync(ParseResult parse, CliConsole console, CancellationToken cancel)
+    {
+        var spec = DatasetCatalog.Get(parse.GetValue(DatasetOption)!);
+        var training = new TrainingConfig(parse.GetValue(EpochsOption), Seed: parse.GetValue(SeedOption)).Validate();
+        var names = parse.GetValue(ModelsOption)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Distinct().ToList();
+        if (names.Count == 0) throw new LatentLabException("--models lists no model");
+        var models = names.Select(ModelRegistry.Get).ToList();
+        int iwaeK = parse.GetValue(IwaeKOption);
+        new EvaluationOptions(iwaeK).Validate();
+        var visualize = new VisualizeOptions(parse.GetValue(TsnePointsOption)).Validate();
+        bool retrain = parse.GetValue(RetrainOption);
+        string outRoot = parse.GetValue(OutOption)!;
+        int threads = TorchRuntime.ConfigureThreads(parse.GetValue(ThreadsOption));
+
+        var plans = models.Select(m => MakePlan(m, RunFolder.For(outRoot, spec.Name, m.Name), training, retrain, iwaeK)).ToList();
+        var files = await FetchDisplay.EnsureAsync(console.Out, spec, DataDirectory.Resolve(parse.GetValue(DataDirOption)), force: false, cancel);
+        using var data = Dataset.Load(files);
+        string datasetFolder = Path.GetFullPath(Path.Combine(outRoot, spec.Name));
+        console.Out.MarkupLineInterpolated($"comparing {string.Join(", ", names)} on {spec.Name} ({threads} threads); results in {datasetFolder}");
+        foreach (var plan in plans) console.Out.MarkupLineInterpolated($"  {plan.Model.Name}: {plan.Why}");
+
+        int batches = (int)((data.TrainCount + training.BatchSize - 1) / training.BatchSize);
+        double Units(Plan p) => (p.Train ? RemainingEpochs(p, training) : 0) + (p.Evaluate ? EvaluationUnits : 0) + (p.Visualize ? VisualizationUnits : 0) + 0.2;
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        bool interrupted = false;
+        var results = new List<ModelResult>();
+        var explorers = new List<ExplorerModel>();
+
+        await TrainingDisplay.CreateProgress(console.Out).StartAsync(async ctx =>
+        {
+            var overall = ctx.AddTask("all models", maxValue: Math.Max(plans.Sum(Units), 1e-9));
+            var current = ctx.AddTask("starting", maxValue: 1);
+            double done = 0;
+            foreach (var plan in plans)
+            {
+                var name = plan.Model.Name;
+                if (plan.Train)
+                {
+                    using var trainer = new Trainer(plan.Model, training, data, plan.Folder);
+                    current.MaxValue = (double)training.Epochs * batches;
+                    current.Value = 0;
+                    int startEpoch = plan.Resume ? CompletedEpochs(plan.Folder) : 0;
+                    var display = new OverallProgress(new TrainingDisplay(console.Out, current, batches, name), overall, done, startEpoch, batches);
+                    var outcome = await Task.Run(() => trainer.Train(plan.Resume, display, cancel), CancellationToken.None);
+                    if (outcome == TrainingOutcome.Interrupted) { interrupted = true; return; }
+                    done += RemainingEpochs(plan, training);
+                    overall.Value = done;
+                }
+
+                using var model = plan.Folder.LoadModel();
+                if (plan.Evaluate)
+                {
+                    var record = plan.Folder.ReadRecord();
+                    var options = new EvaluationOptions(iwaeK, record.Training.Seed, record.Training.Binarize);
+                    var stage = new SynchronousProgress<string>(s => current.Description = $"{name}: evaluating, {s}");
+                    current.Value = 0;
+                    var metrics = await Task.Run(() => Evaluator.Evaluate(model, data, options, stage), CancellationToken.None);
+                    Json.WriteFile(plan.Folder.MetricsPath, metrics);
+                    console.Out.MarkupLineInterpolated($"{name}: evaluated in {metrics.EvalSeconds:0.0} s: MSE {metrics.TestMse:0.00000}, SSIM {metrics.TestSsim:0.000}{(metrics.TestLogPxIwae is { } lp ? $", log p(x) >= {lp:0.00}" : "")}");
+                    done += EvaluationUnits;
+                    overall.Value = done;
+                }
+                if (plan.Visualize)
+                {
+                    var stage = new SynchronousProgress<string>(s => current.Description = $"{name}: drawing, {s}");
+                    var drawn = await Task.Run(() => Visualizer.Run(model, data, plan.Folder, visualize with { Seed = plan.Folder.ReadRecord().Training.Seed }, stage), CancellationToken.None);
+                    console.Out.MarkupLineInterpolated($"{name}: drew {drawn.Written.Count} figures and animations");
+                    foreach (var note in drawn.Skipped) console.Out.MarkupLineInterpolated($"[yellow]{name}: skipped {note}[/]");
+                    done += VisualizationUnits;
+                    overall.Value = done;
+                }
+                current.Description = $"{name}: measuring the codes against N(0, I)";
+                double gap = PriorGap.Measure(model, data.TestImages, plan.Folder.ReadRecord().Training.Seed);
+                results.Add(Comparison.Collect(plan.Folder, gap));
+                if (model.Config.LatentDim == 2) explorers.Add(ExplorerModel.From(model, data.TestImages, data.TestLabels));
+                done += 0.2;
+                overall.Value = done;
+                if (cancel.IsCancellationRequested) { interrupted = true; return; }
+            }
+            current.Description = "writing the reports";
+            overall.Value = overall.MaxValue;
+            current.Value = current.MaxValue;
+        });
+        if (interrupted)
+        {
+            console.Error.WriteLine("latent: interrupted; run the same command again to continue where it stopped.");
+            return ExitCodes.Interrupted;
+        }
+
+        var comparison = Comparison.Create(spec.Name, results);
+        Json.WriteFile(Path.Combine(datasetFolder, Comparison.FileName), comparison);
+        AtomicFile.WriteAllText(Path.Combine(datasetFolder, MarkdownReport.FileName), MarkdownReport.Render(comparison));
+        AtomicFile.WriteAllText(Path.Combine(datasetFolder, HtmlReport.FileName), HtmlReport.Render(comparison, datasetFolder, explorers));
+        console.Out.Write(SummaryTable(comparison));
+        foreach (var file in new[] { Comparison.FileName, MarkdownReport.FileName, HtmlReport.FileName })
+            console.Out.MarkupLineInterpolated($"wrote {Path.Combine(datasetFolder, file)}");
+        console.Out.MarkupLineInterpolated($"done in {clock.Elapsed.TotalMinutes:0.0} min");
+        return ExitCodes.Success;
+    }
+
+    /// <summary>What is left to do for one model, from the files in its folder.</summary>
+    static Plan MakePlan(ModelConfig model, RunFolder folder, TrainingConfig training, bool retrain, int iwaeK)
+    {
+        bool trained = File.Exists(folder.ConfigPath) && File.Exists(folder.ModelPath);
+        int completed = trained || File.Exists(folder.CheckpointPath) ? CompletedEpochs(folder) : 0;
+        bool train, resume;
+        string why;
+        if (retrain) (train, resume, why) = (true, false, $"training afresh for {Epochs(training.Epochs)} (--retrain)");
+        else if (completed >= training.Epochs && trained)
+            (train, resume, why) = (false, false, completed == training.Epochs ? $"trained ({Epochs(completed)})" : $"keeping its finished {completed}-epoch run (--retrain trains it for {training.Epochs})");
+        else if (File.Exists(folder.CheckpointPath) && completed > 0 || File.Exists(folder.CheckpointPath))
+            (train, resume, why) = (true, true, $"continuing from its checkpoint after epoch {completed} of {training.Epochs}");
+        else (train, resume, why) = (true, false, $"training for {Epochs(training.Epochs)}");
+
+        DateTime weights = train ? DateTime.MaxValue : File.GetLastWriteTimeUtc(folder.ModelPath);
+        bool evaluate = train || !File.Exists(folder.MetricsPath) || File.GetLastWriteTimeUtc(folder.MetricsPath) < weights
+                        || (model.Kind == ModelKind.Vae && Json.ReadFile<Metrics>(folder.MetricsPath).IwaeK != (iwaeK == 0 ? null : iwaeK));
+        bool visualize = train || Visualizer.ExpectedFiles(model, File.Exists(folder.SnapshotsPath))
+            .Any(f => !File.Exists(Path.Combine(folder.Root, f)) || File.GetLastWriteTimeUtc(Path.Combine(folder.Root, f)) < weights);
+        if (!train) why += (evaluate, visualize) switch
+        {
+            (true, true) => "; evaluating and drawing",
+            (true, false) => "; evaluating",
+            (false, true) => "; drawing",
+            _ => "; evaluated and drawn",
+        };
+        return new Plan(model, folder, train, resume, evaluate, visualize, why);
+    }
+
+    static string Epochs(int n) => n == 1 ? "1 epoch" : $"{n} epochs";
+
+    static double RemainingEpochs(Plan plan, TrainingConfig training) =>
+        plan.Train ? training.Epochs - (plan.Resume ? CompletedEpochs(plan.Folder) : 0) : 0;
+
+    /// <summary>Epochs recorded in history.csv (0 when there is none).</summary>
+    static int CompletedEpochs(RunFolder folder) => File.Exists(folder.HistoryPath) ? History.Read(folder.HistoryPath).Count : 0;
+
+    /// <summary>Forwards training progress to the model's bar and moves the overall bar with it.</summary>
+    sealed class OverallProgress(TrainingDisplay inner, ProgressTask overall, double before, int startEpoch, int batches) : IProgress<TrainingProgress>
+    {
+        public void Report(TrainingProgress p)
+        {
+            inner.Report(p);
+            if (p.Message is null && p.Epoch > 0)
+                overall.Value = before + (p.Epoch - 1 - startEpoch) + (double)p.Batch / batches;
+        }
+    }
+
+    static Spectre.Console.Table SummaryTable(Comparison comparison)
+    {
+        var models = LatentLab.Visualization.Report.Table.Ordered(comparison.Models);
+        var table = new Spectre.Console.Table().Title($"{comparison.Dataset}: {models.Count} models");
+        table.AddColumn("metric");
+        foreach (var m in models) table.AddColumn(new TableColumn(m.Name).RightAligned());
+        foreach (var row in LatentLab.Visualization.Report.Table.Rows)
+            table.AddRow([row.Metric, .. models.Select(row.Value)]);
+        return table;
+    }
+}

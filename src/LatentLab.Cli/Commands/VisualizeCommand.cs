@@ -1,0 +1,66 @@
+using System.CommandLine;
+using LatentLab.Cli.Ui;
+using LatentLab.Data;
+using LatentLab.Training;
+using LatentLab.Visualization;
+using Spectre.Console;
+
+namespace LatentLab.Cli.Commands;
+
+/// <summary><c>latent visualize --model NAME</c>: figures/ and animations/ of a trained model.</summary>
+public static class VisualizeCommand
+{
+    static readonly Option<string> ModelOption = new("--model") { Description = "Trained model (a run folder name under OUT/<dataset>/)", Required = true };
+    static readonly Option<string> DatasetOption = CommonOptions.Dataset();
+    static readonly Option<string> OutOption = CommonOptions.Out();
+    static readonly Option<string?> DataDirOption = CommonOptions.DataDir();
+    static readonly Option<int?> ThreadsOption = CommonOptions.Threads();
+    static readonly Option<int> TsnePointsOption = new("--tsne-points") { Description = "Test codes in the t-SNE of a model with more than 2 latent dimensions (50-5000)", DefaultValueFactory = _ => 2000 };
+    static readonly Option<int> FramesOption = new("--frames") { Description = "Frames of the sampling animation (10-600)", DefaultValueFactory = _ => 96 };
+
+    public static Command Create(CliConsole console)
+    {
+        var command = new Command("visualize", "Draw a trained model's latent space: figures/*.png and animations/*.gif in its run folder");
+        foreach (var option in new Option[] { ModelOption, DatasetOption, OutOption, DataDirOption, ThreadsOption, TsnePointsOption, FramesOption })
+            command.Add(option);
+        command.SetAction(async (parse, cancel) =>
+        {
+            var spec = DatasetCatalog.Get(parse.GetValue(DatasetOption)!);
+            var folder = RunFolder.For(parse.GetValue(OutOption)!, spec.Name, parse.GetValue(ModelOption)!);
+            var record = folder.ReadRecord();
+            var options = new VisualizeOptions(parse.GetValue(TsnePointsOption), Frames: parse.GetValue(FramesOption), Seed: record.Training.Seed).Validate();
+            Runtime.TorchRuntime.ConfigureThreads(parse.GetValue(ThreadsOption));
+            var files = await FetchDisplay.EnsureAsync(console.Out, spec, DataDirectory.Resolve(parse.GetValue(DataDirOption)), force: false, cancel);
+            using var data = Dataset.Load(files);
+            using var model = folder.LoadModel();
+            Run(console, model, data, folder, options);
+            return ExitCodes.Success;
+        });
+        return command;
+    }
+
+    /// <summary>Draws everything with a status display and lists the files (also used by compare).</summary>
+    public static VisualizeResult Run(CliConsole console, Models.Autoencoder model, Dataset data, RunFolder folder, VisualizeOptions options)
+    {
+        VisualizeResult? result = null;
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        console.Out.Status().Start($"drawing {model.Config.Name}", ctx =>
+        {
+            var progress = new SynchronousProgress<string>(stage => ctx.Status($"drawing {model.Config.Name}: {stage}"));
+            result = Visualizer.Run(model, data, folder, options, progress);
+        });
+        foreach (var path in result!.Written)
+            console.Out.MarkupLineInterpolated($"wrote {Shown(path)}");
+        foreach (var note in result.Skipped)
+            console.Out.MarkupLineInterpolated($"[yellow]skipped[/] {note}");
+        console.Out.MarkupLineInterpolated($"{result.Written.Count} files in {clock.Elapsed.TotalSeconds:0.0} s");
+        return result;
+    }
+
+    /// <summary>A path relative to the working folder when it lies inside it, else absolute.</summary>
+    static string Shown(string path)
+    {
+        var relative = Path.GetRelativePath(Environment.CurrentDirectory, path);
+        return relative.StartsWith("..", StringComparison.Ordinal) ? path : relative;
+    }
+}

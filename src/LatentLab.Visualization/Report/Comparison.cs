@@ -1,0 +1,54 @@
+using LatentLab.Evaluation;
+using LatentLab.IO;
+using LatentLab.Models;
+using LatentLab.Training;
+
+namespace LatentLab.Visualization.Report;
+
+/// <summary>One model's entry in comparison.json: what it is, how it was trained, and what it measured.</summary>
+/// <param name="PriorGapNats">KL(N(mean, covariance of the test codes) || N(0, I)), see <see cref="Analysis.PriorGap"/>.</param>
+/// <param name="Figures">Files under the run folder, relative to the dataset folder (where the reports are).</param>
+public sealed record ModelResult(
+    string Name,
+    ModelConfig Model,
+    TrainingConfig Training,
+    int EpochsTrained,
+    double TrainingSeconds,
+    double FinalTrainLoss,
+    double FinalTestLoss,
+    double PriorGapNats,
+    Metrics Metrics,
+    IReadOnlyList<string> Figures,
+    IReadOnlyList<string> Animations)
+{
+    public bool IsVae => Model.Kind == ModelKind.Vae;
+}
+
+/// <summary>A VAE and an AE with the same latent dimension, and what their numbers say.</summary>
+public sealed record PairFinding(int LatentDim, string Vae, string Ae, IReadOnlyList<string> Sentences);
+
+/// <summary>comparison.json: every model's numbers side by side, and the findings drawn from them.</summary>
+public sealed record Comparison(string Dataset, DateTime CreatedUtc, IReadOnlyList<ModelResult> Models, IReadOnlyList<PairFinding> Pairs)
+{
+    public const string FileName = "comparison.json";
+
+    /// <summary>Reads what train, evaluate and visualize left in each run folder.</summary>
+    public static ModelResult Collect(RunFolder folder, double priorGapNats)
+    {
+        var record = folder.ReadRecord();
+        if (!File.Exists(folder.MetricsPath)) throw new LatentLabException($"no metrics.json in {folder.Root}; run 'latent evaluate' first");
+        var metrics = Json.ReadFile<Metrics>(folder.MetricsPath);
+        var history = History.Read(folder.HistoryPath);
+        string datasetFolder = Path.GetDirectoryName(folder.Root)!;
+        IReadOnlyList<string> Files(string dir, string pattern) => Directory.Exists(dir)
+            ? Directory.GetFiles(dir, pattern).Where(f => !Path.GetFileName(f).StartsWith('.')).Order(StringComparer.Ordinal)
+                .Select(f => Path.GetRelativePath(datasetFolder, f).Replace('\\', '/')).ToList()
+            : [];
+        return new ModelResult(record.Model.Name, record.Model, record.Training, history.Count, history.Sum(h => h.Seconds),
+            history.Count > 0 ? history[^1].TrainLoss : double.NaN, history.Count > 0 ? history[^1].TestLoss : double.NaN,
+            priorGapNats, metrics, Files(folder.FiguresDir, "*.png"), Files(folder.AnimationsDir, "*.gif"));
+    }
+
+    public static Comparison Create(string dataset, IReadOnlyList<ModelResult> models) =>
+        new(dataset, DateTime.UtcNow, models, Findings.ForPairs(models));
+}

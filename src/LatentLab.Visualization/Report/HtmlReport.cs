@@ -1,0 +1,136 @@
+using System.Net;
+using System.Reflection;
+using System.Text;
+using System.Text.Json;
+
+namespace LatentLab.Visualization.Report;
+
+/// <summary>report.html: one self-contained page (images, animations, weights and script inline; nothing fetched)
+/// with the metric table, the findings, an interactive explorer of each 2-d latent space, and every figure.</summary>
+public static class HtmlReport
+{
+    public const string FileName = "report.html";
+
+    static readonly Dictionary<string, string> Captions = new()
+    {
+        ["latent_scatter.png"] = "Test codes coloured by class",
+        ["latent_tsne.png"] = "t-SNE of test codes",
+        ["manifold.png"] = "Images decoded over the latent plane",
+        ["reconstructions.png"] = "Test images and reconstructions",
+        ["samples.png"] = "Samples",
+        ["latent_histograms.png"] = "Marginals of the codes against N(0, 1)",
+        ["kl_per_dim.png"] = "KL per latent dimension",
+        ["training_curves.png"] = "Training curves",
+        ["sampling.gif"] = "Sampling animation",
+        ["interpolation.gif"] = "Interpolation between test codes",
+        ["latent_evolution.gif"] = "The latent space during training",
+    };
+
+    /// <param name="datasetFolder">OUT/&lt;dataset&gt;/, which the figure paths in <paramref name="comparison"/> are relative to.</param>
+    public static string Render(Comparison comparison, string datasetFolder, IReadOnlyList<ExplorerModel> explorers)
+    {
+        var models = Table.Ordered(comparison.Models);
+        var h = new StringBuilder();
+        string E(string text) => WebUtility.HtmlEncode(text);
+        h.AppendLine("<!DOCTYPE html>");
+        h.AppendLine("<html lang=\"en\"><head><meta charset=\"utf-8\">");
+        h.AppendLine($"<title>LatentLab report: {E(comparison.Dataset)}</title>");
+        h.AppendLine("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">");
+        h.AppendLine($"<style>{Css}</style></head><body>");
+        h.AppendLine($"<h1>LatentLab: {E(string.Join(", ", models.Select(m => m.Name)))} on {E(comparison.Dataset)}</h1>");
+        h.AppendLine($"<p class=\"meta\">Generated {comparison.CreatedUtc:yyyy-MM-dd HH:mm} UTC by <code>latent compare</code>. Every number is in <code>{Comparison.FileName}</code> beside this file.</p>");
+
+        h.AppendLine("<h2>Metrics</h2><table><thead><tr><th>metric</th><th>unit</th><th>better</th>");
+        foreach (var m in models) h.Append($"<th>{E(m.Name)}</th>");
+        h.AppendLine("</tr></thead><tbody>");
+        foreach (var row in Table.Rows)
+        {
+            h.Append($"<tr><td>{E(row.Metric)}</td><td>{E(row.Unit)}</td><td>{E(row.Better)}</td>");
+            foreach (var m in models) h.Append($"<td class=\"num\">{E(row.Value(m))}</td>");
+            h.AppendLine("</tr>");
+        }
+        h.AppendLine("</tbody></table>");
+
+        foreach (var pair in comparison.Pairs)
+        {
+            h.AppendLine($"<h2>{pair.LatentDim}-d: {E(pair.Vae)} against {E(pair.Ae)}</h2><ul>");
+            foreach (var sentence in pair.Sentences) h.AppendLine($"<li>{E(sentence)}</li>");
+            h.AppendLine("</ul>");
+        }
+
+        if (explorers.Count > 0)
+        {
+            h.AppendLine("<h2>Latent explorer</h2>");
+            h.AppendLine("<p>Move the pointer over a latent plane: the point under it is decoded in this page, by the model's own decoder weights, and shown on the right.</p>");
+            h.AppendLine("<div class=\"explorers\">");
+            foreach (var x in explorers)
+                h.AppendLine($"<div class=\"explorer\" data-model=\"{E(x.Name)}\"><h3>{E(x.Name)}</h3>"
+                             + "<div class=\"pane\"><canvas class=\"plane\" width=\"320\" height=\"320\"></canvas>"
+                             + "<div><canvas class=\"digit\" width=\"224\" height=\"224\"></canvas><div class=\"z\"></div></div></div></div>");
+            h.AppendLine("</div>");
+        }
+
+        foreach (var m in models)
+        {
+            h.AppendLine($"<h2 id=\"{E(m.Name)}\">{E(m.Name)}</h2><div class=\"gallery\">");
+            var order = Captions.Keys.ToList();
+            foreach (var path in m.Figures.Concat(m.Animations).OrderBy(p => order.IndexOf(Path.GetFileName(p)) is var i and >= 0 ? i : order.Count))
+            {
+                var full = Path.Combine(datasetFolder, path);
+                if (!File.Exists(full)) continue;
+                string mime = path.EndsWith(".gif", StringComparison.OrdinalIgnoreCase) ? "image/gif" : "image/png";
+                string file = Path.GetFileName(path);
+                string caption = Captions.GetValueOrDefault(file, file);
+                h.AppendLine($"<figure><img alt=\"{E(m.Name)}: {E(caption)}\" src=\"data:{mime};base64,{Convert.ToBase64String(File.ReadAllBytes(full))}\">"
+                             + $"<figcaption>{E(caption)} <code>{E(path)}</code></figcaption></figure>");
+            }
+            h.AppendLine("</div>");
+        }
+
+        if (explorers.Count > 0)
+        {
+            var data = explorers.Select(x => new
+            {
+                name = x.Name,
+                range = x.Range,
+                points = Base64(x.Points),
+                labels = Convert.ToBase64String(x.Labels),
+                layers = x.Layers.Select(l => new { rows = l.Rows, cols = l.Cols, weight = Base64(l.Weight), bias = Base64(l.Bias) }),
+            });
+            // JSON inside <script type="application/json"> cannot end the element: '<' is escaped by the serializer.
+            h.AppendLine($"<script type=\"application/json\" id=\"latentlab-explorer-data\">{JsonSerializer.Serialize(data)}</script>");
+            h.AppendLine($"<script>{Script.Value}</script>");
+        }
+        h.AppendLine("</body></html>");
+        return h.ToString();
+    }
+
+    static string Base64(float[] values) => Convert.ToBase64String(System.Runtime.InteropServices.MemoryMarshal.AsBytes(values.AsSpan()));
+
+    static readonly Lazy<string> Script = new(() =>
+    {
+        using var stream = Assembly.GetExecutingAssembly().GetManifestResourceStream("LatentLab.Visualization.Report.explorer.js")
+            ?? throw new InvalidOperationException("explorer.js is not embedded");
+        using var reader = new StreamReader(stream);
+        return reader.ReadToEnd();
+    });
+
+    const string Css = """
+        body { font-family: "DejaVu Sans", Verdana, sans-serif; margin: 2em auto; max-width: 1200px; padding: 0 1em; color: #222; }
+        h1 { font-size: 1.6em; } h2 { margin-top: 1.6em; border-bottom: 1px solid #ddd; }
+        .meta { color: #666; }
+        table { border-collapse: collapse; font-size: 0.95em; }
+        th, td { border: 1px solid #ccc; padding: 4px 10px; text-align: left; }
+        td.num { text-align: right; font-variant-numeric: tabular-nums; }
+        thead th { background: #f3f3f3; }
+        .explorers { display: flex; flex-wrap: wrap; gap: 2em; }
+        .pane { display: flex; gap: 1em; align-items: flex-start; }
+        canvas.plane { border: 1px solid #999; cursor: crosshair; }
+        canvas.digit { border: 1px solid #999; image-rendering: pixelated; }
+        .z { font-family: monospace; margin-top: 0.5em; }
+        .gallery { display: flex; flex-wrap: wrap; gap: 1em; }
+        figure { margin: 0; max-width: 100%; }
+        figure img { max-width: 560px; width: 100%; border: 1px solid #eee; }
+        figcaption { font-size: 0.9em; color: #555; }
+        """;
+}

@@ -1,0 +1,155 @@
+using System.Text.Json;
+using LatentLab.Cli;
+using LatentLab.Cli.Ui;
+using LatentLab.Training;
+using LatentLab.Visualization.Report;
+using Microsoft.Playwright;
+using Spectre.Console;
+using static TorchSharp.torch;
+
+namespace LatentLab.Tests.Report;
+
+/// <summary>Runs <c>latent compare --epochs 1</c> on the committed MNIST slice once, for all tests of this class.</summary>
+public sealed class CompareFixture : IDisposable
+{
+    public TempDir Dir { get; } = new();
+    public string DatasetFolder => Dir["mnist"];
+    public int Exit { get; }
+    public string Output { get; }
+
+    public CompareFixture()
+    {
+        var output = new StringWriter();
+        var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(output), Ansi = AnsiSupport.No, Interactive = InteractionSupport.No });
+        Exit = LatentCli.RunAsync(["compare", "--epochs", "1", "--data-dir", Fixtures.MnistSliceFolder, "--out", Dir.Path,
+                "--iwae-k", "5", "--tsne-points", "60"], new CliConsole(console, new StringWriter()), CancellationToken.None)
+            .GetAwaiter().GetResult();
+        Output = output.ToString();
+    }
+
+    public void Dispose() => Dir.Dispose();
+}
+
+public class CompareReportTests(CompareFixture run) : IClassFixture<CompareFixture>
+{
+    static readonly string[] Models = ["vae_2d", "ae_2d", "vae_32d", "ae_32d"];
+
+    [Fact]
+    public void CompareWritesTheThreeFilesWithEveryModel()
+    {
+        Assert.True(run.Exit == 0, run.Output);
+        using var json = JsonDocument.Parse(File.ReadAllText(Path.Combine(run.DatasetFolder, Comparison.FileName)));
+        var models = json.RootElement.GetProperty("models").EnumerateArray().ToList();
+        Assert.Equal(Models.Order(), models.Select(m => m.GetProperty("name").GetString()!).Order());
+        Assert.All(models, m => Assert.True(m.GetProperty("metrics").GetProperty("test_mse").GetDouble() is > 0 and < 1));
+        Assert.Equal(2, json.RootElement.GetProperty("pairs").GetArrayLength());
+
+        var md = File.ReadAllText(Path.Combine(run.DatasetFolder, MarkdownReport.FileName));
+        foreach (var model in Models) Assert.Contains($"| {model} ", md.Replace("| vae", "| vae"), StringComparison.Ordinal);
+        Assert.Contains("## 2-d: vae_2d against ae_2d", md);
+        Assert.Contains("## 32-d: vae_32d against ae_32d", md);
+        // Every table row has as many cells as the header: no stray '|' inside a cell.
+        var tableLines = md.Split('\n').Where(l => l.StartsWith("| ", StringComparison.Ordinal)).ToList();
+        Assert.All(tableLines, l => Assert.Equal(tableLines[0].Replace("\\|", "").Count(c => c == '|'), l.Replace("\\|", "").Count(c => c == '|')));
+
+        var html = File.ReadAllText(Path.Combine(run.DatasetFolder, HtmlReport.FileName));
+        Assert.DoesNotContain("src=\"http", html);
+        Assert.DoesNotContain("href=\"http", html);
+        Assert.Equal(10 + 9 + 9 + 8, CountOf(html, "<img "));    // vae_2d 7 + 3, ae_2d 6 + 3, vae_32d 7 + 2, ae_32d 6 + 2
+    }
+
+    [Fact]
+    public void TheFindingsFollowTheNumbers()
+    {
+        using var json = JsonDocument.Parse(File.ReadAllText(Path.Combine(run.DatasetFolder, Comparison.FileName)));
+        var byName = json.RootElement.GetProperty("models").EnumerateArray().ToDictionary(m => m.GetProperty("name").GetString()!);
+        foreach (var pair in json.RootElement.GetProperty("pairs").EnumerateArray())
+        {
+            var vae = byName[pair.GetProperty("vae").GetString()!];
+            var ae = byName[pair.GetProperty("ae").GetString()!];
+            var sentences = pair.GetProperty("sentences").EnumerateArray().Select(s => s.GetString()!).ToList();
+            string closer = vae.GetProperty("prior_gap_nats").GetDouble() <= ae.GetProperty("prior_gap_nats").GetDouble() ? "vae" : "ae";
+            string sharper = vae.GetProperty("metrics").GetProperty("test_mse").GetDouble() < ae.GetProperty("metrics").GetProperty("test_mse").GetDouble() ? "vae" : "ae";
+            Assert.Contains(sentences, s => s.StartsWith($"{(closer == "vae" ? vae : ae).GetProperty("name").GetString()}'s latent space is closer to N(0, I)", StringComparison.Ordinal));
+            Assert.Contains(sentences, s => s.StartsWith($"{(sharper == "vae" ? vae : ae).GetProperty("name").GetString()} reconstructs the test images more closely", StringComparison.Ordinal));
+        }
+    }
+
+    [Fact]
+    public async Task RunningAgainRedoesNothingThatIsDone()
+    {
+        var output = new StringWriter();
+        var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(output), Ansi = AnsiSupport.No, Interactive = InteractionSupport.No });
+        var model = Path.Combine(run.DatasetFolder, "vae_2d", "model.safetensors");
+        var before = File.GetLastWriteTimeUtc(model);
+        int exit = await LatentCli.RunAsync(["compare", "--epochs", "1", "--data-dir", Fixtures.MnistSliceFolder, "--out", run.Dir.Path,
+            "--iwae-k", "5", "--tsne-points", "60"], new CliConsole(console, new StringWriter()), CancellationToken.None);
+        Assert.Equal(0, exit);
+        foreach (var name in Models) Assert.Contains($"{name}: trained (1 epoch); evaluated and drawn", output.ToString());
+        Assert.Equal(before, File.GetLastWriteTimeUtc(model));
+    }
+
+    static int CountOf(string text, string what)
+    {
+        int count = 0;
+        for (int i = text.IndexOf(what, StringComparison.Ordinal); i >= 0; i = text.IndexOf(what, i + 1, StringComparison.Ordinal)) count++;
+        return count;
+    }
+
+    /// <summary>The report in a real Chromium: no console errors, and the page's decoder agrees with the C# one.</summary>
+    [Fact]
+    public async Task TheExplorerDecodesInTheBrowserAsTheCSharpDecoderDoes()
+    {
+        Assert.True(run.Exit == 0, run.Output);
+        const string chromium = "/usr/bin/chromium";
+        Assert.True(File.Exists(chromium), $"{chromium} is missing: install Debian's chromium package (./test does when it can)");
+        using var playwright = await Playwright.CreateAsync();
+        await using var browser = await playwright.Chromium.LaunchAsync(new() { ExecutablePath = chromium, Headless = true, Args = ["--no-sandbox"] });
+        var page = await browser.NewPageAsync(new() { ViewportSize = new() { Width = 1300, Height = 1000 } });
+        var errors = new List<string>();
+        page.Console += (_, message) => { if (message.Type == "error") errors.Add(message.Text); };
+        page.PageError += (_, error) => errors.Add(error);
+        await page.GotoAsync(new Uri(Path.Combine(run.DatasetFolder, HtmlReport.FileName)).AbsoluteUri);
+        await page.WaitForFunctionAsync("() => window.latentlab && Object.keys(window.latentlab.explorers).length === 2");
+
+        foreach (var name in new[] { "vae_2d", "ae_2d" })
+        {
+            using var model = new RunFolder(Path.Combine(run.DatasetFolder, name)).LoadModel();
+            var canvas = page.Locator($".explorer[data-model=\"{name}\"] canvas.plane");
+            await canvas.ScrollIntoViewIfNeededAsync();
+            var box = await canvas.BoundingBoxAsync() ?? throw new Xunit.Sdk.XunitException($"{name}: explorer canvas not shown");
+            var seen = new List<double[]>();
+            foreach (var (fx, fy) in new[] { (0.1, 0.1), (0.5, 0.5), (0.85, 0.3), (0.25, 0.9), (0.7, 0.75) })
+            {
+                await page.Mouse.MoveAsync((float)(box.X + fx * box.Width), (float)(box.Y + fy * box.Height));
+                var last = await page.EvaluateAsync<JsonElement>($"() => window.latentlab.explorers['{name}'].last");
+                var z = last.GetProperty("z").EnumerateArray().Select(v => v.GetDouble()).ToArray();
+                var pixels = last.GetProperty("pixels").EnumerateArray().Select(v => v.GetDouble()).ToArray();
+                Assert.Equal(784, pixels.Length);
+                using var expected = model.Decode(tensor(new[] { (float)z[0], (float)z[1] }, [1, 2])).sigmoid();
+                var cs = expected.data<float>().ToArray();
+                double worst = pixels.Select((p, i) => Math.Abs(p - cs[i])).Max();
+                Assert.True(worst < 1e-4, $"{name} at z = ({z[0]}, {z[1]}): the page's pixels differ from C#'s by up to {worst}");
+                var readout = await page.Locator($".explorer[data-model=\"{name}\"] .z").TextContentAsync();
+                Assert.Contains(z[0].ToString("0.000", System.Globalization.CultureInfo.InvariantCulture), readout);
+                seen.Add(z);
+            }
+            // The pointer really moved the decoded point: five places, five codes, spread over the plane.
+            Assert.Equal(5, seen.Select(z => (Math.Round(z[0], 6), Math.Round(z[1], 6))).Distinct().Count());
+            Assert.True(seen[2][0] > seen[0][0] && seen[3][1] < seen[0][1], $"{name}: z does not follow the pointer (x right, y up)");
+        }
+        Assert.Empty(errors);
+
+        var artifacts = Path.Combine(RepositoryRoot(), "tests", "artifacts");
+        Directory.CreateDirectory(artifacts);
+        await page.ScreenshotAsync(new() { Path = Path.Combine(artifacts, "report.png"), FullPage = true });
+        Assert.True(new FileInfo(Path.Combine(artifacts, "report.png")).Length > 10_000);
+    }
+
+    static string RepositoryRoot()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+            if (File.Exists(Path.Combine(dir.FullName, "LatentLab.slnx"))) return dir.FullName;
+        return AppContext.BaseDirectory;
+    }
+}
