@@ -17,22 +17,29 @@ dotnet "$dll" "${args[@]}" --out "$work/uninterrupted" >"$work/uninterrupted.log
 duration=$(echo "$(date +%s.%N) - $start" | bc)
 echo "uninterrupted run: $(printf '%.1f' "$duration") s"
 
+history() { (tail -n +2 "$work/killed/mnist/vae_2d/history.csv" 2>/dev/null || true) | wc -l; }
+epoch_seconds=$(awk -v d="$duration" -v n=$epochs 'BEGIN { printf "%.3f", (d - 1) / n }')
 for attempt in 1 2 3; do
-  # A moment anywhere from start-up to near the end of what is left of the run, so that each kill can land
-  # mid-run: start-up (about a second) plus the remaining epochs' share of the uninterrupted time.
-  saved=$( (tail -n +2 "$work/killed/mnist/vae_2d/history.csv" 2>/dev/null || true) | wc -l)
-  delay=$(awk -v d="$duration" -v r="$RANDOM" -v left=$((epochs - saved)) -v n=$epochs \
-    'BEGIN { t = 1 + (d - 1) * left / n; printf "%.2f", 0.3 + (0.95 * t - 0.3) * r / 32768 }')
+  # Each kill lands mid-training: wait until a randomly chosen number of epochs is in history.csv (leaving
+  # epochs for the kills still to come), then a random part of one epoch more, then SIGKILL.
+  saved=$(history)
+  room=$((epochs - saved - (4 - attempt)))
+  target=$((saved + RANDOM % (room > 0 ? room : 1)))
+  fraction=$(awk -v e="$epoch_seconds" -v r="$RANDOM" 'BEGIN { printf "%.2f", e * r / 32768 }')
   dotnet "$dll" "${args[@]}" --out "$work/killed" --resume >"$work/killed-$attempt.log" 2>&1 &
   pid=$!
-  sleep "$delay"
+  started=$(date +%s.%N)
+  while kill -0 "$pid" 2>/dev/null && [ "$(history)" -lt "$target" ]; do sleep 0.02; done
+  # With no epoch to wait for, start-up (about a second) comes first.
+  [ "$target" -eq "$saved" ] && sleep 1
+  sleep "$fraction"
+  moment=$(printf '%.2f' "$(echo "$(date +%s.%N) - $started" | bc)")
   if kill -9 "$pid" 2>/dev/null; then
     wait "$pid" 2>/dev/null || true
-    done_epochs=$( (tail -n +2 "$work/killed/mnist/vae_2d/history.csv" 2>/dev/null || true) | wc -l)
-    echo "kill $attempt: SIGKILL after ${delay} s; $done_epochs epoch(s) in history.csv; $(grep -o 'resuming after epoch [0-9]*[^;]*\|no checkpoint[^;]*' "$work/killed-$attempt.log" | head -1 || echo 'killed during start-up')"
+    echo "kill $attempt: SIGKILL after ${moment} s, aimed at epoch $((target + 1)); $(history) epoch(s) in history.csv; $(grep -o 'resuming after epoch [0-9]*[^;]*\|no checkpoint[^;]*' "$work/killed-$attempt.log" | head -1 || echo 'killed during start-up')"
   else
     wait "$pid" || true
-    echo "kill $attempt: the run had already finished after ${delay} s"
+    echo "kill $attempt: the run had already finished after ${moment} s"
   fi
 done
 dotnet "$dll" "${args[@]}" --out "$work/killed" --resume >"$work/final.log" 2>&1

@@ -212,8 +212,8 @@ public static class Visualizer
         }
         using var zt = tensor(z, [grid * grid, 2]);
         var pixels = model.Decode(zt).sigmoid().data<float>().ToArray();
-        string how = isVae ? "at the prior's quantiles 5%..95%" : "evenly over the 1st..99th percentile of its test codes";
-        var plot = Figures.Images($"{model.Config.Name}: images decoded over the latent plane, {how}", "z1", "z2",
+        string how = isVae ? "at prior quantiles 5%..95%" : "1st..99th percentile of test codes";
+        var plot = Figures.Images($"{model.Config.Name}: decoded latent plane, {how}", isVae ? "z1 (grid at N(0,1) quantiles)" : "z1 (evenly spaced grid)", "z2",
             pixels, Side, grid, extent: new CoordinateRect(0, grid, 0, grid));
         var ticks = Enumerable.Range(0, grid).Where(i => i % 3 == 0 || i == grid - 1).ToArray();
         plot.Axes.Bottom.SetTicks(ticks.Select(i => i + 0.5).ToArray(), ticks.Select(i => z1[i].ToString("0.##")).ToArray());

@@ -27,16 +27,11 @@ public static class EvaluateCommand
             command.Add(option);
         command.SetAction(async (parse, cancel) =>
         {
-            var spec = DatasetCatalog.Get(parse.GetValue(DatasetOption)!);
-            var folder = RunFolder.For(parse.GetValue(OutOption)!, spec.Name, parse.GetValue(ModelOption)!);
-            var record = folder.ReadRecord();
-            var options = new EvaluationOptions(parse.GetValue(IwaeKOption), record.Training.Seed,
-                parse.GetValue(BinarizeOption) || record.Training.Binarize).Validate();
-            Runtime.TorchRuntime.ConfigureThreads(parse.GetValue(ThreadsOption));
-            var files = await FetchDisplay.EnsureAsync(console.Out, spec, DataDirectory.Resolve(parse.GetValue(DataDirOption)), force: false, cancel);
-            using var data = Dataset.Load(files);
-            using var model = folder.LoadModel();
-            Run(console, model, data, folder, options);
+            var located = TrainedRun.Locate(parse.GetValue(DatasetOption)!, parse.GetValue(OutOption)!, parse.GetValue(ModelOption)!);
+            var options = new EvaluationOptions(parse.GetValue(IwaeKOption), located.Record.Training.Seed,
+                parse.GetValue(BinarizeOption) || located.Record.Training.Binarize).Validate();
+            using var run = await TrainedRun.OpenAsync(console, located, parse.GetValue(DataDirOption), parse.GetValue(ThreadsOption), cancel);
+            Run(console, run.Model, run.Data, run.Folder, options);
             return ExitCodes.Success;
         });
         return command;

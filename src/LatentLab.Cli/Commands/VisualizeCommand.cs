@@ -25,15 +25,10 @@ public static class VisualizeCommand
             command.Add(option);
         command.SetAction(async (parse, cancel) =>
         {
-            var spec = DatasetCatalog.Get(parse.GetValue(DatasetOption)!);
-            var folder = RunFolder.For(parse.GetValue(OutOption)!, spec.Name, parse.GetValue(ModelOption)!);
-            var record = folder.ReadRecord();
-            var options = new VisualizeOptions(parse.GetValue(TsnePointsOption), Frames: parse.GetValue(FramesOption), Seed: record.Training.Seed).Validate();
-            Runtime.TorchRuntime.ConfigureThreads(parse.GetValue(ThreadsOption));
-            var files = await FetchDisplay.EnsureAsync(console.Out, spec, DataDirectory.Resolve(parse.GetValue(DataDirOption)), force: false, cancel);
-            using var data = Dataset.Load(files);
-            using var model = folder.LoadModel();
-            Run(console, model, data, folder, options);
+            var located = TrainedRun.Locate(parse.GetValue(DatasetOption)!, parse.GetValue(OutOption)!, parse.GetValue(ModelOption)!);
+            var options = new VisualizeOptions(parse.GetValue(TsnePointsOption), Frames: parse.GetValue(FramesOption), Seed: located.Record.Training.Seed).Validate();
+            using var run = await TrainedRun.OpenAsync(console, located, parse.GetValue(DataDirOption), parse.GetValue(ThreadsOption), cancel);
+            Run(console, run.Model, run.Data, run.Folder, options);
             return ExitCodes.Success;
         });
         return command;

@@ -40,8 +40,11 @@ public sealed record Comparison(string Dataset, DateTime CreatedUtc, IReadOnlyLi
         var metrics = Json.ReadFile<Metrics>(folder.MetricsPath);
         var history = History.Read(folder.HistoryPath);
         string datasetFolder = Path.GetDirectoryName(folder.Root)!;
+        // The order latent visualize draws them in: the latent space first, then images, then diagnostics.
+        var order = Visualizer.ExpectedFiles(record.Model, hasSnapshots: true).Select(Path.GetFileName).ToList();
         IReadOnlyList<string> Files(string dir, string pattern) => Directory.Exists(dir)
-            ? Directory.GetFiles(dir, pattern).Where(f => !Path.GetFileName(f).StartsWith('.')).Order(StringComparer.Ordinal)
+            ? Directory.GetFiles(dir, pattern).Where(f => !Path.GetFileName(f).StartsWith('.'))
+                .OrderBy(f => order.IndexOf(Path.GetFileName(f)) is var i and >= 0 ? i : order.Count).ThenBy(f => f, StringComparer.Ordinal)
                 .Select(f => Path.GetRelativePath(datasetFolder, f).Replace('\\', '/')).ToList()
             : [];
         return new ModelResult(record.Model.Name, record.Model, record.Training, history.Count, history.Sum(h => h.Seconds),

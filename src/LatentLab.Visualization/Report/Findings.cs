@@ -22,10 +22,11 @@ public static class Findings
 
         // Reconstruction: MSE decides, SSIM is reported with it (and flagged when it disagrees).
         var (better, worse) = a.TestMse <= v.TestMse ? (ae, vae) : (vae, ae);
-        double ratio = Math.Max(a.TestMse, v.TestMse) / Math.Max(Math.Min(a.TestMse, v.TestMse), 1e-12);
+        double lower = Math.Min(a.TestMse, v.TestMse), higher = Math.Max(a.TestMse, v.TestMse);
+        string by = higher >= 2 * lower ? $"{F(higher / Math.Max(lower, 1e-12), "0.0")} times lower" : $"{F(1 - lower / higher, "P0")} lower";
         bool ssimAgrees = better.Metrics.TestSsim >= worse.Metrics.TestSsim;
         s.Add($"{better.Name} reconstructs the test images more closely: MSE {F(better.Metrics.TestMse, "0.00000")} against "
-              + $"{F(worse.Metrics.TestMse, "0.00000")} ({F(ratio, "0.0")}x lower), SSIM {F(better.Metrics.TestSsim, "0.000")} against "
+              + $"{F(worse.Metrics.TestMse, "0.00000")} ({by}), SSIM {F(better.Metrics.TestSsim, "0.000")} against "
               + $"{F(worse.Metrics.TestSsim, "0.000")}{(ssimAgrees ? "" : ", although SSIM ranks them the other way")}.");
 
         // Closeness of the codes to the prior N(0, I).
@@ -34,10 +35,14 @@ public static class Findings
               + $"{F(closer.PriorGapNats, "0.00")} nats from N(0, I), {farther.Name}'s {F(farther.PriorGapNats, "0.00")} nats"
               + (closer == vae ? ", so decoding prior samples is what the VAE was trained for, while an AE must first fit a distribution to its codes." : "."));
 
-        // Classes in the codes.
-        var (sep, other) = a.KnnAccuracy >= v.KnnAccuracy ? (ae, vae) : (vae, ae);
-        s.Add($"Classes are more separable in {sep.Name}'s codes: 5-nearest-neighbour accuracy {F(sep.Metrics.KnnAccuracy, "P1")} against "
-              + $"{F(other.Metrics.KnnAccuracy, "P1")}, linear probe {F(sep.Metrics.LinearProbeAccuracy, "P1")} against {F(other.Metrics.LinearProbeAccuracy, "P1")}.");
+        // Classes in the codes: the two probes may disagree, and then the sentence says so.
+        var (knnBest, knnOther) = a.KnnAccuracy >= v.KnnAccuracy ? (ae, vae) : (vae, ae);
+        var (probeBest, probeOther) = a.LinearProbeAccuracy >= v.LinearProbeAccuracy ? (ae, vae) : (vae, ae);
+        string knn = $"5-nearest-neighbour accuracy {F(knnBest.Metrics.KnnAccuracy, "P1")} against {F(knnOther.Metrics.KnnAccuracy, "P1")}";
+        string probe = $"linear probe {F(probeBest.Metrics.LinearProbeAccuracy, "P1")} against {F(probeOther.Metrics.LinearProbeAccuracy, "P1")}";
+        s.Add(knnBest == probeBest
+            ? $"Classes are more separable in {knnBest.Name}'s codes: {knn}, {probe}."
+            : $"The class probes disagree: {knnBest.Name}'s codes win on neighbours ({knn}), {probeBest.Name}'s on a linear boundary ({probe}).");
 
         // Likelihood: only the VAE has one.
         if (v.TestElbo is { } elbo)

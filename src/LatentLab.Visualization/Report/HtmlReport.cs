@@ -73,8 +73,7 @@ public static class HtmlReport
         foreach (var m in models)
         {
             h.AppendLine($"<h2 id=\"{E(m.Name)}\">{E(m.Name)}</h2><div class=\"gallery\">");
-            var order = Captions.Keys.ToList();
-            foreach (var path in m.Figures.Concat(m.Animations).OrderBy(p => order.IndexOf(Path.GetFileName(p)) is var i and >= 0 ? i : order.Count))
+            foreach (var path in m.Figures.Concat(m.Animations))
             {
                 var full = Path.Combine(datasetFolder, path);
                 if (!File.Exists(full)) continue;

@@ -97,6 +97,9 @@ public sealed class FlatAdam : IDisposable
 
     /// <summary>m = m*b1 + (1-b1)*g (libtorch: mul_, then add_ as a fused multiply-add);
     /// v = v*b2 + ((1-b2)*g)*g (mul_, then addcmul_, also fused).</summary>
+    // Compiled fully optimised at once: under tiered compilation these loops ran unoptimised for the first
+    // hundreds of steps, which made the first model a process trains about 40% slower (Adam 2.8 s an epoch, not 1.6 s).
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     static unsafe void UpdateMoments(nint gradients, nint moment1, nint moment2, int count, StepConstants c)
     {
         var g = new Span<float>((void*)gradients, count);
@@ -120,6 +123,7 @@ public sealed class FlatAdam : IDisposable
     }
 
     /// <summary>p = p + (-lr/(1-b1^t) * m) / (sqrt(v)/sqrt(1-b2^t) + eps) (libtorch: div, add_, addcdiv_); g = 0.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     static unsafe void UpdateParameters(nint parameters, nint gradients, nint moment1, nint sqrtMoment2, int count, StepConstants c)
     {
         var p = new Span<float>((void*)parameters, count);

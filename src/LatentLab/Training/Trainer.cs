@@ -143,7 +143,7 @@ public sealed class Trainer : IDisposable
     {
         Model.eval();
         using var noGrad = no_grad();
-        var sampler = new Generator((ulong)Config.Seed + 1);
+        using var sampler = new Generator((ulong)Config.Seed + 1);
         double loss = 0, recon = 0, kl = 0;
         long n = _testImages.shape[0];
         for (long first = 0; first < n; first += EvaluationBatch)
