@@ -40,16 +40,11 @@ public static class EvaluateCommand
     /// <summary>Evaluates with a status display, writes metrics.json and prints the table (also used by train).</summary>
     public static Metrics Run(CliConsole console, Models.Autoencoder model, Dataset data, RunFolder folder, EvaluationOptions options)
     {
-        Metrics? metrics = null;
-        console.Out.Status().Start($"evaluating {model.Config.Name}", ctx =>
-        {
-            var progress = new SynchronousProgress<string>(stage => ctx.Status($"evaluating {model.Config.Name}: {stage}"));
-            metrics = Evaluator.Evaluate(model, data, options, progress);
-        });
-        Json.WriteFile(folder.MetricsPath, metrics!);
-        console.Out.Write(Table(metrics!));
+        var metrics = StatusDisplay.Run(console.Out, $"evaluating {model.Config.Name}", progress => Evaluator.Evaluate(model, data, options, progress));
+        Json.WriteFile(folder.MetricsPath, metrics);
+        console.Out.Write(Table(metrics));
         console.Out.MarkupLineInterpolated($"wrote {folder.MetricsPath}");
-        return metrics!;
+        return metrics;
     }
 
     static Table Table(Metrics m)

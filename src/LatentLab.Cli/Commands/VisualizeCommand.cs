@@ -37,14 +37,9 @@ public static class VisualizeCommand
     /// <summary>Draws everything with a status display and lists the files (also used by compare).</summary>
     public static VisualizeResult Run(CliConsole console, Models.Autoencoder model, Dataset data, RunFolder folder, VisualizeOptions options)
     {
-        VisualizeResult? result = null;
         var clock = System.Diagnostics.Stopwatch.StartNew();
-        console.Out.Status().Start($"drawing {model.Config.Name}", ctx =>
-        {
-            var progress = new SynchronousProgress<string>(stage => ctx.Status($"drawing {model.Config.Name}: {stage}"));
-            result = Visualizer.Run(model, data, folder, options, progress);
-        });
-        foreach (var path in result!.Written)
+        var result = StatusDisplay.Run(console.Out, $"drawing {model.Config.Name}", progress => Visualizer.Run(model, data, folder, options, progress));
+        foreach (var path in result.Written)
             console.Out.MarkupLineInterpolated($"wrote {Shown(path)}");
         foreach (var note in result.Skipped)
             console.Out.MarkupLineInterpolated($"[yellow]skipped[/] {note}");
