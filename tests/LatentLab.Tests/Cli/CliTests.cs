@@ -35,6 +35,24 @@ public class CliTests
     [Fact] public void BadReconstructionLoss() => AssertOneLineError(Run("train", "--model", "ae_2d", "--recon", "l1"), "--recon must be bce or mse");
     [Fact] public void UnknownOption() => AssertOneLineError(Run("train", "--model", "vae_2d", "--epoch", "3"), "--epoch");
     [Fact] public void MissingModel() => AssertOneLineError(Run("train"), "--model");
+    [Fact] public void CompareUnknownModel() => AssertOneLineError(Run("compare", "--models", "vae_2d,nope"), "unknown model 'nope'");
+    [Fact] public void CompareNoModels() => AssertOneLineError(Run("compare", "--models", ","), "--models lists no model");
+    [Fact] public void CompareZeroEpochs() => AssertOneLineError(Run("compare", "--epochs", "0"), "--epochs must be between 1");
+    [Fact] public void CompareNegativeIwaeK() => AssertOneLineError(Run("compare", "--iwae-k", "-3"), "--iwae-k");
+    [Fact]
+    public void VisualizeOptionsOutOfRangeAreNamed()
+    {
+        Assert.Contains("--tsne-points", Assert.Throws<LatentLabException>(() => new Visualization.VisualizeOptions(TsnePoints: 3).Validate()).Message);
+        Assert.Contains("--frames", Assert.Throws<LatentLabException>(() => new Visualization.VisualizeOptions(Frames: 5).Validate()).Message);
+    }
+
+    [Fact]
+    public void VisualizeAnUntrainedModelSaysSo()
+    {
+        using var dir = new TempDir();
+        AssertOneLineError(Run("visualize", "--model", "vae_2d", "--out", dir.Path), "no trained model");
+        Assert.False(Directory.Exists(dir["mnist/vae_2d/figures"]));
+    }
 
     [Fact]
     public void ACorruptDataFileIsNamed()
