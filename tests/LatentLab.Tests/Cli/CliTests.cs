@@ -42,8 +42,8 @@ public class CliTests
     [Fact]
     public void VisualizeOptionsOutOfRangeAreNamed()
     {
-        Assert.Contains("--tsne-points", Assert.Throws<LatentLabException>(() => new Visualization.VisualizeOptions(TsnePoints: 3).Validate()).Message);
-        Assert.Contains("--frames", Assert.Throws<LatentLabException>(() => new Visualization.VisualizeOptions(Frames: 5).Validate()).Message);
+        Assert.Contains("--tsne-points", Assert.Throws<LatentLabException>(() => new global::LatentLab.Visualization.VisualizeOptions(TsnePoints: 3).Validate()).Message);
+        Assert.Contains("--frames", Assert.Throws<LatentLabException>(() => new global::LatentLab.Visualization.VisualizeOptions(Frames: 5).Validate()).Message);
     }
 
     [Fact]
