@@ -129,6 +129,7 @@ public static class Figures
         test.MarkerSize = 6;
         plot.ShowLegend(Alignment.UpperRight);
         plot.Legend.FontSize = Theme.TickSize;
+        plot.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericAutomatic { IntegerTicksOnly = true };
         return plot;
     }
 

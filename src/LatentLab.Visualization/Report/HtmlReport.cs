@@ -66,7 +66,7 @@ public static class HtmlReport
             foreach (var x in explorers)
                 h.AppendLine($"<div class=\"explorer\" data-model=\"{E(x.Name)}\"><h3>{E(x.Name)}</h3>"
                              + "<div class=\"pane\"><canvas class=\"plane\" width=\"320\" height=\"320\"></canvas>"
-                             + "<div><canvas class=\"digit\" width=\"224\" height=\"224\"></canvas><div class=\"z\"></div></div></div></div>");
+                             + "<div><canvas class=\"digit\" width=\"224\" height=\"224\"></canvas><div class=\"z\"></div><div class=\"range\"></div></div></div></div>");
             h.AppendLine("</div>");
         }
 
@@ -127,6 +127,7 @@ public static class HtmlReport
         canvas.plane { border: 1px solid #999; cursor: crosshair; }
         canvas.digit { border: 1px solid #999; image-rendering: pixelated; }
         .z { font-family: monospace; margin-top: 0.5em; }
+        .range { font-size: 0.85em; color: #666; margin-top: 0.3em; max-width: 224px; }
         .gallery { display: flex; flex-wrap: wrap; gap: 1em; }
         figure { margin: 0; max-width: 100%; }
         figure img { max-width: 560px; width: 100%; border: 1px solid #eee; }

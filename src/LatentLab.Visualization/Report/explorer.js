@@ -32,6 +32,7 @@
     const plane = root.querySelector("canvas.plane");
     const digit = root.querySelector("canvas.digit");
     const readout = root.querySelector(".z");
+    const range = root.querySelector(".range");
     const decode = makeDecoder(model.layers);
     const [x0, x1, y0, y1] = model.range;
     const points = floats(model.points);
@@ -76,6 +77,7 @@
       d.imageSmoothingEnabled = false;
       d.drawImage(small, 0, 0, digit.width, digit.height);
       readout.textContent = "z = (" + z[0].toFixed(3) + ", " + z[1].toFixed(3) + ")";
+      if (range) range.textContent = "plane: z1 " + x0.toFixed(2) + " to " + x1.toFixed(2) + ", z2 " + y0.toFixed(2) + " to " + y1.toFixed(2);
       state.last = { z: [z[0], z[1]], pixels: Array.from(pixels) };
     }
     plane.addEventListener("pointermove", event => {
