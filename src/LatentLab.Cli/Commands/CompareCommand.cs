@@ -42,7 +42,8 @@ public static class CompareCommand
         return command;
     }
 
-    sealed record Plan(ModelConfig Model, RunFolder Folder, bool Train, bool Resume, bool Evaluate, bool Visualize, string Why);
+    /// <param name="Completed">Epochs already in history.csv when the command started.</param>
+    sealed record Plan(ModelConfig Model, RunFolder Folder, int Completed, bool Train, bool Resume, bool Evaluate, bool Visualize, string Why);
 
     static async Task<int> RunAsync(ParseResult parse, CliConsole console, CancellationToken cancel)
     {
@@ -85,7 +86,7 @@ public static class CompareCommand
                     using var trainer = new Trainer(plan.Model, training, data, plan.Folder);
                     current.MaxValue = (double)training.Epochs * batches;
                     current.Value = 0;
-                    int startEpoch = plan.Resume ? CompletedEpochs(plan.Folder) : 0;
+                    int startEpoch = plan.Resume ? plan.Completed : 0;
                     var display = new OverallProgress(new TrainingDisplay(console.Out, current, batches, name), overall, done, startEpoch, batches);
                     var outcome = await Task.Run(() => trainer.Train(plan.Resume, display, cancel), CancellationToken.None);
                     if (outcome == TrainingOutcome.Interrupted) { interrupted = true; return; }
@@ -94,9 +95,9 @@ public static class CompareCommand
                 }
 
                 using var model = plan.Folder.LoadModel();
+                var record = plan.Folder.ReadRecord();
                 if (plan.Evaluate)
                 {
-                    var record = plan.Folder.ReadRecord();
                     var options = new EvaluationOptions(iwaeK, record.Training.Seed, record.Training.Binarize);
                     var stage = new SynchronousProgress<string>(s => current.Description = $"{name}: evaluating, {s}");
                     current.Value = 0;
@@ -109,14 +110,14 @@ public static class CompareCommand
                 if (plan.Visualize)
                 {
                     var stage = new SynchronousProgress<string>(s => current.Description = $"{name}: drawing, {s}");
-                    var drawn = await Task.Run(() => Visualizer.Run(model, data, plan.Folder, visualize with { Seed = plan.Folder.ReadRecord().Training.Seed }, stage), CancellationToken.None);
+                    var drawn = await Task.Run(() => Visualizer.Run(model, data, plan.Folder, visualize with { Seed = record.Training.Seed }, stage), CancellationToken.None);
                     console.Out.MarkupLineInterpolated($"{name}: drew {drawn.Written.Count} figures and animations");
                     foreach (var note in drawn.Skipped) console.Out.MarkupLineInterpolated($"[yellow]{name}: skipped {note}[/]");
                     done += VisualizationUnits;
                     overall.Value = done;
                 }
                 current.Description = $"{name}: measuring the codes against N(0, I)";
-                double gap = PriorGap.Measure(model, data.TestImages, plan.Folder.ReadRecord().Training.Seed);
+                double gap = PriorGap.Measure(model, data.TestImages, record.Training.Seed);
                 results.Add(Comparison.Collect(plan.Folder, gap));
                 if (model.Config.LatentDim == 2) explorers.Add(ExplorerModel.From(model, data.TestImages, data.TestLabels));
                 done += 0.2;
@@ -151,12 +152,12 @@ public static class CompareCommand
         int completed = trained || File.Exists(folder.CheckpointPath) ? CompletedEpochs(folder) : 0;
         bool train, resume;
         string why;
-        if (retrain) (train, resume, why) = (true, false, $"training afresh for {Epochs(training.Epochs)} (--retrain)");
+        if (retrain) (train, resume, why) = (true, false, $"training afresh for {Findings.Epochs(training.Epochs)} (--retrain)");
         else if (completed >= training.Epochs && trained)
-            (train, resume, why) = (false, false, completed == training.Epochs ? $"trained ({Epochs(completed)})" : $"keeping its finished {completed}-epoch run (--retrain trains it for {training.Epochs})");
-        else if (File.Exists(folder.CheckpointPath) && completed > 0 || File.Exists(folder.CheckpointPath))
+            (train, resume, why) = (false, false, completed == training.Epochs ? $"trained ({Findings.Epochs(completed)})" : $"keeping its finished {completed}-epoch run (--retrain trains it for {training.Epochs})");
+        else if (File.Exists(folder.CheckpointPath))
             (train, resume, why) = (true, true, $"continuing from its checkpoint after epoch {completed} of {training.Epochs}");
-        else (train, resume, why) = (true, false, $"training for {Epochs(training.Epochs)}");
+        else (train, resume, why) = (true, false, $"training for {Findings.Epochs(training.Epochs)}");
 
         DateTime weights = train ? DateTime.MaxValue : File.GetLastWriteTimeUtc(folder.ModelPath);
         bool evaluate = train || !File.Exists(folder.MetricsPath) || File.GetLastWriteTimeUtc(folder.MetricsPath) < weights
@@ -170,13 +171,11 @@ public static class CompareCommand
             (false, true) => "; drawing",
             _ => "; evaluated and drawn",
         };
-        return new Plan(model, folder, train, resume, evaluate, visualize, why);
+        return new Plan(model, folder, completed, train, resume, evaluate, visualize, why);
     }
 
-    static string Epochs(int n) => n == 1 ? "1 epoch" : $"{n} epochs";
-
     static double RemainingEpochs(Plan plan, TrainingConfig training) =>
-        plan.Train ? training.Epochs - (plan.Resume ? CompletedEpochs(plan.Folder) : 0) : 0;
+        plan.Train ? training.Epochs - (plan.Resume ? plan.Completed : 0) : 0;
 
     /// <summary>Epochs recorded in history.csv (0 when there is none).</summary>
     static int CompletedEpochs(RunFolder folder) => File.Exists(folder.HistoryPath) ? History.Read(folder.HistoryPath).Count : 0;

@@ -13,6 +13,9 @@ public static class Findings
             .Select(p => new PairFinding(p.vae.Model.LatentDim, p.vae.Name, p.ae!.Name, Sentences(p.vae, p.ae)))
             .ToList();
 
+    /// <summary>"1 epoch", "20 epochs".</summary>
+    public static string Epochs(int n) => n == 1 ? "1 epoch" : $"{n} epochs";
+
     static string F(double v, string format) => v.ToString(format, CultureInfo.InvariantCulture);
 
     public static IReadOnlyList<string> Sentences(ModelResult vae, ModelResult ae)
@@ -59,7 +62,6 @@ public static class Findings
                 : $"All {kl.Length} of {vae.Name}'s latent dimensions are active.");
 
         // Time.
-        string Epochs(int n) => n == 1 ? "1 epoch" : $"{n} epochs";
         s.Add($"Training took {F(vae.TrainingSeconds, "0")} s ({Epochs(vae.EpochsTrained)}) for {vae.Name} and {F(ae.TrainingSeconds, "0")} s ({Epochs(ae.EpochsTrained)}) for {ae.Name}.");
         return s;
     }
