@@ -1,3 +1,4 @@
+using LatentLab.Data;
 using ScottPlot;
 using SkiaSharp;
 
@@ -6,14 +7,13 @@ namespace LatentLab.Visualization;
 /// <summary>The frames of the three animations; <see cref="Gif"/> encodes them. Frames are produced lazily, one at a time.</summary>
 public static class Animations
 {
-    const int Side = 28;
-
     /// <summary>Left: the latent plane (<paramref name="plane"/>, already titled) with a marker moving along
     /// <paramref name="path"/>; right: the image decoded at each point, <paramref name="images"/>[i], with its caption.</summary>
-    public static IEnumerable<SKBitmap> Sampling(Plot plane, IReadOnlyList<Coordinates> path, IReadOnlyList<float[]> images, IReadOnlyList<string> captions)
+    public static IEnumerable<SKBitmap> Sampling(Plot plane, IReadOnlyList<Coordinates> path, IReadOnlyList<float[]> images, ImageShape shape, IReadOnlyList<string> captions)
     {
         if (path.Count != images.Count || path.Count != captions.Count) throw new ArgumentException("one path point, image and caption per frame");
-        const int width = 1040, height = 600, plotWidth = 660, scale = 12, tile = Side * scale;
+        const int width = 1040, height = 600, plotWidth = 660;
+        int scale = Math.Max(1, 336 / Math.Max(shape.Width, shape.Height)), tile = shape.Width * scale, tileHeight = shape.Height * scale;
         using var background = Raster.Blank(width, height);
         using (var canvas = new SKCanvas(background))
         {
@@ -38,10 +38,10 @@ public static class Animations
                 canvas.DrawCircle(pixels[i].X, pixels[i].Y, 9, dot);
                 canvas.DrawCircle(pixels[i].X, pixels[i].Y, 9, ring);
             }
-            using (var image = Raster.Tiles(images[i], Side, columns: 1, scale: scale))
+            using (var image = Raster.Tiles(images[i], shape, columns: 1, scale: scale))
                 canvas.DrawBitmap(image, tileLeft, tileTop);
             using (var font = Theme.Font(Theme.TickSize + 1))
-                Raster.CenteredText(canvas, captions[i], plotWidth + (width - plotWidth) / 2f, tileTop + tile + 34, font);
+                Raster.CenteredText(canvas, captions[i], plotWidth + (width - plotWidth) / 2f, tileTop + tileHeight + 34, font);
             yield return frame;
         }
     }
@@ -49,10 +49,11 @@ public static class Animations
     /// <summary>One row per pair: the original start image, the image decoded at (1 - t) z_a + t z_b, the original end image.
     /// <paramref name="decoded"/>[frame][pair] are the decoded images; <paramref name="t"/>[frame] the mixing weights.</summary>
     public static IEnumerable<SKBitmap> Interpolation(string title, IReadOnlyList<float[]> starts, IReadOnlyList<float[]> ends,
-        IReadOnlyList<string> pairLabels, IReadOnlyList<float[][]> decoded, IReadOnlyList<double> t)
+        IReadOnlyList<string> pairLabels, IReadOnlyList<float[][]> decoded, IReadOnlyList<double> t, ImageShape shape)
     {
-        const int scale = 4, tile = Side * scale, header = 120, rowGap = 22, width = 720;
-        int pairs = starts.Count, height = header + pairs * (tile + rowGap) + 50;
+        const int header = 120, rowGap = 22, width = 720;
+        int scale = Math.Max(1, 112 / Math.Max(shape.Width, shape.Height)), tile = shape.Width * scale, tileHeight = shape.Height * scale;
+        int pairs = starts.Count, height = header + pairs * (tileHeight + rowGap) + 50;
         float[] columns = [150, 150 + tile + 90, 150 + 2 * (tile + 90)];
         using var background = Raster.Blank(width, height);
         using (var canvas = new SKCanvas(background))
@@ -65,13 +66,13 @@ public static class Animations
             Raster.CenteredText(canvas, "test image b", columns[2] + tile / 2f, header - 16, font);
             for (int p = 0; p < pairs; p++)
             {
-                float top = header + p * (tile + rowGap);
-                using var a = Raster.Tiles(starts[p], Side, 1, scale);
-                using var b = Raster.Tiles(ends[p], Side, 1, scale);
+                float top = header + p * (tileHeight + rowGap);
+                using var a = Raster.Tiles(starts[p], shape, 1, scale);
+                using var b = Raster.Tiles(ends[p], shape, 1, scale);
                 canvas.DrawBitmap(a, columns[0], top);
                 canvas.DrawBitmap(b, columns[2], top);
                 using var paint = new SKPaint { Color = SKColors.Black, IsAntialias = true };
-                canvas.DrawText(pairLabels[p], 20, top + tile / 2f + 6, SKTextAlign.Left, font, paint);
+                canvas.DrawText(pairLabels[p], 20, top + tileHeight / 2f + 6, SKTextAlign.Left, font, paint);
             }
         }
         for (int f = 0; f < decoded.Count; f++)
@@ -80,8 +81,8 @@ public static class Animations
             using var canvas = new SKCanvas(frame);
             for (int p = 0; p < pairs; p++)
             {
-                using var image = Raster.Tiles(decoded[f][p], Side, 1, scale);
-                canvas.DrawBitmap(image, columns[1], header + p * (tile + rowGap));
+                using var image = Raster.Tiles(decoded[f][p], shape, 1, scale);
+                canvas.DrawBitmap(image, columns[1], header + p * (tileHeight + rowGap));
             }
             // A bar that fills with t.
             float barTop = height - 36, barLeft = columns[0], barRight = columns[2] + tile;

@@ -1,3 +1,4 @@
+using LatentLab.Data;
 using LatentLab.Training;
 using ScottPlot;
 using SkiaSharp;
@@ -36,17 +37,14 @@ public static class Figures
         return plot;
     }
 
-    /// <summary>Digit images as one grayscale heatmap. With <paramref name="extent"/>, the tiles sit over those axis
-    /// coordinates (the decoded manifold over the latent plane); without it, axes show no numbers.</summary>
-    public static Plot Images(string title, string xLabel, string yLabel, float[] pixels, int side, int columns,
+    /// <summary>Images (grey or colour) as one grid of tiles. With <paramref name="extent"/>, the tiles sit over those
+    /// axis coordinates (the decoded manifold over the latent plane); without it, axes show no numbers.</summary>
+    public static Plot Images(string title, string xLabel, string yLabel, float[] pixels, ImageShape shape, int columns,
         CoordinateRect? extent = null, int gap = 0)
     {
         var plot = Theme.NewPlot(title, xLabel, yLabel);
-        var grid = Raster.TileIntensities(pixels, side, columns, gap);
-        var heatmap = plot.Add.Heatmap(grid);
-        heatmap.Colormap = new ScottPlot.Colormaps.Grayscale();
-        heatmap.ManualRange = new ScottPlot.Range(0, 1);
-        heatmap.Extent = extent ?? new CoordinateRect(0, grid.GetLength(1), 0, grid.GetLength(0));
+        var tiles = Raster.Tiles(pixels, shape, columns, gap: gap);
+        plot.Add.Plottable(new BitmapRect(tiles, extent ?? new CoordinateRect(0, tiles.Width, 0, tiles.Height)));
         if (extent is null)
         {
             plot.Axes.Bottom.TickLabelStyle.IsVisible = false;
@@ -141,5 +139,23 @@ public static class Figures
         double position = q * (sorted.Length - 1);
         int below = (int)Math.Floor(position), above = Math.Min(sorted.Length - 1, below + 1);
         return sorted[below] + (position - below) * (sorted[above] - sorted[below]);
+    }
+}
+
+/// <summary>A bitmap drawn over a rectangle of axis coordinates, pixel for pixel (nearest-neighbour scaling), so
+/// colour images can sit on a plot's axes (ScottPlot's heatmap draws one channel only).</summary>
+sealed class BitmapRect(SKBitmap bitmap, CoordinateRect rect) : IPlottable
+{
+    readonly SKImage _image = SKImage.FromBitmap(bitmap);
+
+    public bool IsVisible { get; set; } = true;
+    public IAxes Axes { get; set; } = new Axes();
+    public IEnumerable<LegendItem> LegendItems => LegendItem.None;
+    public AxisLimits GetAxisLimits() => new(rect);
+
+    public void Render(RenderPack rp)
+    {
+        var pixels = Axes.GetPixelRect(rect);
+        rp.Canvas.DrawImage(_image, new SKRect(pixels.Left, pixels.Top, pixels.Right, pixels.Bottom), new SKSamplingOptions(SKFilterMode.Nearest));
     }
 }

@@ -1,3 +1,4 @@
+using LatentLab.Data;
 using LatentLab.IO;
 using ScottPlot;
 using SkiaSharp;
@@ -34,48 +35,35 @@ public static class Raster
         return bitmap;
     }
 
-    /// <summary>Digit images as one grayscale bitmap: <paramref name="pixels"/> holds <c>count</c> images of
-    /// side x side values in [0, 1] (white strokes on black, as MNIST stores them), laid out row-major in
-    /// <paramref name="columns"/> columns, each tile scaled by <paramref name="scale"/>, with <paramref name="gap"/>
-    /// pixels of grey between tiles.</summary>
-    public static SKBitmap Tiles(ReadOnlySpan<float> pixels, int side, int columns, int scale = 1, int gap = 0)
+    /// <summary>Images as one RGBA bitmap: <paramref name="pixels"/> holds <c>count</c> images of <paramref name="shape"/>
+    /// (planar channels, values in [0, 1]; one channel is drawn grey), laid out row-major in <paramref name="columns"/>
+    /// columns, each tile scaled by <paramref name="scale"/>, with <paramref name="gap"/> pixels of grey between tiles.</summary>
+    public static SKBitmap Tiles(ReadOnlySpan<float> pixels, ImageShape shape, int columns, int scale = 1, int gap = 0)
     {
-        int area = side * side;
-        if (pixels.Length % area != 0) throw new ArgumentException("pixel count is not a whole number of images");
-        int count = pixels.Length / area, rows = (count + columns - 1) / columns, tile = side * scale;
-        int width = columns * tile + (columns + 1) * gap, height = rows * tile + (rows + 1) * gap;
-        var bitmap = new SKBitmap(new SKImageInfo(width, height, SKColorType.Gray8, SKAlphaType.Opaque));
-        var bytes = new byte[width * height];
-        Array.Fill(bytes, (byte)128);
+        int area = shape.Height * shape.Width, size = shape.Pixels;
+        if (pixels.Length % size != 0) throw new ArgumentException("pixel count is not a whole number of images");
+        int count = pixels.Length / size, rows = (count + columns - 1) / columns;
+        int tileW = shape.Width * scale, tileH = shape.Height * scale;
+        int width = columns * tileW + (columns + 1) * gap, height = rows * tileH + (rows + 1) * gap;
+        var bitmap = new SKBitmap(new SKImageInfo(width, height, SKColorType.Rgba8888, SKAlphaType.Opaque));
+        var bytes = new byte[width * height * 4];
+        for (int i = 0; i < bytes.Length; i += 4) (bytes[i], bytes[i + 1], bytes[i + 2], bytes[i + 3]) = ((byte)128, (byte)128, (byte)128, (byte)255);
+        int green = shape.Channels == 3 ? area : 0, blue = shape.Channels == 3 ? 2 * area : 0;
         for (int i = 0; i < count; i++)
         {
-            int x0 = gap + (i % columns) * (tile + gap), y0 = gap + (i / columns) * (tile + gap);
-            var image = pixels.Slice(i * area, area);
-            for (int y = 0; y < tile; y++)
-            for (int x = 0; x < tile; x++)
-                bytes[(y0 + y) * width + x0 + x] = ToByte(image[(y / scale) * side + x / scale]);
+            int x0 = gap + (i % columns) * (tileW + gap), y0 = gap + (i / columns) * (tileH + gap);
+            var image = pixels.Slice(i * size, size);
+            for (int y = 0; y < tileH; y++)
+            for (int x = 0; x < tileW; x++)
+            {
+                int source = (y / scale) * shape.Width + x / scale, target = ((y0 + y) * width + x0 + x) * 4;
+                bytes[target] = ToByte(image[source]);
+                bytes[target + 1] = ToByte(image[green + source]);
+                bytes[target + 2] = ToByte(image[blue + source]);
+            }
         }
         System.Runtime.InteropServices.Marshal.Copy(bytes, 0, bitmap.GetPixels(), bytes.Length);
         return bitmap;
-    }
-
-    /// <summary>Tiles as intensities for a ScottPlot heatmap (row 0 on top), 0 between tiles shown as mid grey.</summary>
-    public static double[,] TileIntensities(ReadOnlySpan<float> pixels, int side, int columns, int gap = 0)
-    {
-        int area = side * side, count = pixels.Length / area, rows = (count + columns - 1) / columns;
-        int width = columns * side + (columns + 1) * gap, height = rows * side + (rows + 1) * gap;
-        var grid = new double[height, width];
-        for (int y = 0; y < height; y++)
-        for (int x = 0; x < width; x++)
-            grid[y, x] = 0.5;
-        for (int i = 0; i < count; i++)
-        {
-            int x0 = gap + (i % columns) * (side + gap), y0 = gap + (i / columns) * (side + gap);
-            for (int y = 0; y < side; y++)
-            for (int x = 0; x < side; x++)
-                grid[y0 + y, x0 + x] = Math.Clamp(pixels[i * area + y * side + x], 0f, 1f);
-        }
-        return grid;
     }
 
     public static byte ToByte(float value) => (byte)Math.Clamp(MathF.Round(value * 255f), 0f, 255f);

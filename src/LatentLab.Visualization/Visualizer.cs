@@ -28,8 +28,6 @@ public sealed record VisualizeResult(IReadOnlyList<string> Written, IReadOnlyLis
 /// <c>figures/</c> and <c>animations/</c>. Each file is written atomically.</summary>
 public static class Visualizer
 {
-    const int Side = Dataset.Side;
-
     public static VisualizeResult Run(Autoencoder model, Dataset data, RunFolder folder, VisualizeOptions options, IProgress<string>? progress = null)
     {
         options.Validate();
@@ -41,7 +39,9 @@ public static class Visualizer
         string name = model.Config.Name;
         int latentDim = model.Config.LatentDim;
         bool isVae = model is VariationalAutoencoder;
-        var classNames = data.ClassNames;
+        var shape = data.Shape;
+        // Unlabelled images are one class for the pictures: one colour, and no class names to pair or average.
+        var classNames = data.HasLabels ? data.ClassNames : ["test images (no labels)"];
         var labels = data.TestLabels.to(ScalarType.Int32).data<int>().ToArray();
         string F(string file) => Path.Combine(folder.FiguresDir, file);
         string A(string file) => Path.Combine(folder.AnimationsDir, file);
@@ -81,24 +81,31 @@ public static class Visualizer
         if (latentDim == 2)
         {
             progress?.Report("decoded manifold");
-            Png(Manifold(model, codes, isVae), F("manifold.png"), 900, 900);
+            Png(Manifold(model, codes, isVae, shape), F("manifold.png"), 900, 900);
         }
 
         progress?.Report("reconstructions");
-        var fixedIndices = FirstOfEachClass(labels, classNames.Count, perClass: 2);
+        var fixedIndices = FirstOfEachClass(labels, classNames.Count, perClass: Math.Max(2, 20 / classNames.Count));
         using (var originals = data.TestImages.index_select(0, tensor(fixedIndices.Select(i => (long)i).ToArray())))
         {
             var reconstructions = model.forward(originals).sigmoid();
-            int columns = fixedIndices.Length / 2;
+            // Two pairs of rows (originals above reconstructions); a short last row is padded with grey tiles.
+            int columns = (fixedIndices.Length + 1) / 2;
             var rows = new List<float>();
+            void AddRow(Tensor images, int first)
+            {
+                int count = Math.Max(0, Math.Min(columns, fixedIndices.Length - first));
+                if (count > 0) rows.AddRange(images.narrow(0, first, count).data<float>());
+                rows.AddRange(Enumerable.Repeat(0.5f, (columns - count) * shape.Pixels));
+            }
             for (int half = 0; half < 2; half++)
             {
-                rows.AddRange(originals.narrow(0, half * columns, columns).data<float>());
-                rows.AddRange(reconstructions.narrow(0, half * columns, columns).data<float>());
+                AddRow(originals, half * columns);
+                AddRow(reconstructions, half * columns);
             }
             var plot = Figures.Images($"{name}: test images (rows 1, 3) and their reconstructions (rows 2, 4)",
-                $"test images #{string.Join(", #", fixedIndices.Take(columns))}, ...", "", rows.ToArray(), Side, columns, gap: 2);
-            RowTicks(plot, 4, Side, 2, ["original", "reconstruction", "original", "reconstruction"]);
+                $"test images #{string.Join(", #", fixedIndices.Take(columns))}, ...", "", rows.ToArray(), shape, columns, gap: 2);
+            RowTicks(plot, 4, shape.Height, 2, ["original", "reconstruction", "original", "reconstruction"]);
             Png(plot, F("reconstructions.png"), 1000, 480);
         }
 
@@ -120,7 +127,7 @@ public static class Visualizer
             }
             var samples = model.Decode(z).sigmoid().data<float>().ToArray();
             Png(Figures.Images(title, isVae ? "decoded from prior samples" : "an AE has no prior: a full-covariance Gaussian fitted by maximum likelihood",
-                "", samples, Side, 8, gap: 2), F("samples.png"), 820, 900);
+                "", samples, shape, 8, gap: 2), F("samples.png"), 820, 900);
         }
 
         progress?.Report("latent histograms");
@@ -149,7 +156,7 @@ public static class Visualizer
         else skipped.Add($"training_curves.png: no {Path.GetFileName(folder.HistoryPath)}");
 
         progress?.Report("sampling animation");
-        Gif.Save(A("sampling.gif"), SamplingFrames(model, codes, plane, pca, planePoints, planeTitle, PlaneAxis, labels, classNames, options.Frames));
+        Gif.Save(A("sampling.gif"), SamplingFrames(model, codes, plane, pca, planePoints, planeTitle, PlaneAxis, labels, classNames, options.Frames, shape));
         written.Add(A("sampling.gif"));
 
         progress?.Report("interpolation animation");
@@ -191,7 +198,7 @@ public static class Visualizer
 
     /// <summary>A 20 x 20 grid of decoded images over the latent plane: at the prior's quantiles 5%..95% for a VAE,
     /// evenly over the 1st to 99th percentile of its test codes for an AE.</summary>
-    static Plot Manifold(Autoencoder model, Tensor codes, bool isVae)
+    static Plot Manifold(Autoencoder model, Tensor codes, bool isVae, ImageShape shape)
     {
         const int grid = 20;
         double[] Axis(int d)
@@ -214,7 +221,7 @@ public static class Visualizer
         var pixels = model.Decode(zt).sigmoid().data<float>().ToArray();
         string how = isVae ? "at prior quantiles 5%..95%" : "1st..99th percentile of test codes";
         var plot = Figures.Images($"{model.Config.Name}: decoded latent plane, {how}", isVae ? "z1 (grid at N(0,1) quantiles)" : "z1 (evenly spaced grid)", "z2",
-            pixels, Side, grid, extent: new CoordinateRect(0, grid, 0, grid));
+            pixels, shape, grid, extent: new CoordinateRect(0, grid, 0, grid));
         var ticks = Enumerable.Range(0, grid).Where(i => i % 3 == 0 || i == grid - 1).ToArray();
         plot.Axes.Bottom.SetTicks(ticks.Select(i => i + 0.5).ToArray(), ticks.Select(i => z1[i].ToString("0.##")).ToArray());
         plot.Axes.Left.SetTicks(ticks.Select(i => i + 0.5).ToArray(), ticks.Select(i => z2[i].ToString("0.##")).ToArray());
@@ -222,7 +229,7 @@ public static class Visualizer
     }
 
     static IEnumerable<SkiaSharp.SKBitmap> SamplingFrames(Autoencoder model, Tensor codes, Tensor plane, Pca? pca, LabelledPoints planePoints,
-        string planeTitle, Func<int, string> planeAxis, int[] labels, IReadOnlyList<string> classNames, int frames)
+        string planeTitle, Func<int, string> planeAxis, int[] labels, IReadOnlyList<string> classNames, int frames, ImageShape shape)
     {
         string name = model.Config.Name;
         Tensor path;
@@ -244,9 +251,18 @@ public static class Visualizer
         }
         else
         {
-            // Through the mean codes of the classes in turn, easing in and out of each.
+            // Through the mean codes of the classes in turn, easing in and out of each; without classes, through the
+            // codes of the first few test images.
             var present = Enumerable.Range(0, classNames.Count).Where(c => labels.Contains(c)).ToArray();
             var means = present.Select(c => codes.index_select(0, tensor(labels.Select((l, i) => (l, i)).Where(p => p.l == c).Select(p => (long)p.i).ToArray())).mean([0])).ToArray();
+            var stops = present.Select(c => $"the mean code of {classNames[c]}").ToArray();
+            if (present.Length < 2)
+            {
+                int count = (int)Math.Min(6, codes.shape[0]);
+                means = Enumerable.Range(0, count).Select(i => codes[i]).ToArray();
+                stops = Enumerable.Range(0, count).Select(i => $"test image #{i}").ToArray();
+                present = Enumerable.Range(0, count).ToArray();
+            }
             var steps = new List<Tensor>();
             for (int f = 0; f < frames; f++)
             {
@@ -256,7 +272,7 @@ public static class Visualizer
                 var from = means[segment % present.Length];
                 var to = means[(segment + 1) % present.Length];
                 steps.Add(from * (1 - eased) + to * eased);
-                captions.Add($"between the mean codes of {classNames[present[segment % present.Length]]} and {classNames[present[(segment + 1) % present.Length]]}");
+                captions.Add($"between {stops[segment % present.Length]} and {stops[(segment + 1) % present.Length]}");
             }
             path = stack(steps);
         }
@@ -267,7 +283,7 @@ public static class Visualizer
             .Select(f => new Coordinates(projected[f, 0].item<double>(), projected[f, 1].item<double>())).ToList();
         var planePlot = Figures.Scatter(pca is null ? $"{name}: a point moving through the latent plane" : $"{name}: a path between class means (PCA plane)",
             planeAxis(0), planeAxis(1), planePoints, markerSize: 3);
-        return Animations.Sampling(planePlot, coordinates, imageList, captions);
+        return Animations.Sampling(planePlot, coordinates, imageList, shape, captions);
     }
 
     static IEnumerable<SkiaSharp.SKBitmap> InterpolationFrames(Autoencoder model, Dataset data, int[] labels, IReadOnlyList<string> classNames, int frames)
@@ -278,7 +294,8 @@ public static class Visualizer
         var pairs = Enumerable.Range(0, classNames.Count / 2).Select(k => (2 * k, 2 * k + 1))
             .Where(p => byClass.ContainsKey(p.Item1) && byClass.ContainsKey(p.Item2))
             .Select(p => (A: byClass[p.Item1], B: byClass[p.Item2])).ToList();
-        if (pairs.Count == 0) pairs = [(first[0], first[^1])];
+        if (pairs.Count == 0)   // no two classes to pair: consecutive test images instead
+            pairs = Enumerable.Range(0, Math.Min(5, labels.Length / 2)).Select(k => (A: 2 * k, B: 2 * k + 1)).ToList();
         var a = data.TestImages.index_select(0, tensor(pairs.Select(p => (long)p.A).ToArray()));
         var b = data.TestImages.index_select(0, tensor(pairs.Select(p => (long)p.B).ToArray()));
         var za = model.EncodeMean(a);
@@ -288,8 +305,8 @@ public static class Visualizer
             .Select(images => Enumerable.Range(0, pairs.Count).Select(p => images[p].data<float>().ToArray()).ToArray()).ToList();
         var starts = Enumerable.Range(0, pairs.Count).Select(p => a[p].data<float>().ToArray()).ToList();
         var ends = Enumerable.Range(0, pairs.Count).Select(p => b[p].data<float>().ToArray()).ToList();
-        var pairLabels = pairs.Select(p => $"{classNames[labels[p.A]]} → {classNames[labels[p.B]]}").ToList();
-        return Animations.Interpolation($"{model.Config.Name}: straight lines between test codes", starts, ends, pairLabels, decoded, weights);
+        var pairLabels = pairs.Select(p => data.HasLabels ? $"{classNames[labels[p.A]]} → {classNames[labels[p.B]]}" : $"#{p.A} → #{p.B}").ToList();
+        return Animations.Interpolation($"{model.Config.Name}: straight lines between test codes", starts, ends, pairLabels, decoded, weights, data.Shape);
     }
 
     /// <summary>The first <paramref name="perClass"/> test indices of each class, ordered by round then class:

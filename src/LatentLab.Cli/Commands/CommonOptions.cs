@@ -8,7 +8,7 @@ public static class CommonOptions
 {
     public static Option<string> Dataset() => new("--dataset")
     {
-        Description = $"Dataset name: {string.Join(", ", DatasetCatalog.Names)}",
+        Description = $"Dataset: {string.Join(", ", DatasetCatalog.Names)}, or a folder of images (one subfolder per class, or a flat folder)",
         DefaultValueFactory = _ => DatasetCatalog.Mnist.Name,
     };
 
@@ -21,6 +21,19 @@ public static class CommonOptions
     public static Option<string?> DataDir() => new("--data-dir")
     {
         Description = $"Data folder (default: ${DataDirectory.EnvironmentVariable}, else data/); a folder holding your own four IDX files also works",
+    };
+
+    public static Option<string?> Arch() => new("--arch")
+    {
+        Description = "Encoder and decoder: mlp (the paper's) or conv (strided convolutions; the run folder is NAME-conv)",
+    };
+
+    public static Models.Architecture? ParseArch(string? value) => value switch
+    {
+        null => null,
+        "mlp" => Models.Architecture.Mlp,
+        "conv" => Models.Architecture.Conv,
+        _ => throw new LatentLabException($"--arch must be mlp or conv, got '{value}'"),
     };
 
     public static Option<int?> Threads() => new("--threads")

@@ -29,6 +29,7 @@ public static class CompareCommand
     static readonly Option<int> IwaeKOption = new("--iwae-k") { Description = "Importance samples for the VAEs' IWAE bound (0 skips it)", DefaultValueFactory = _ => 100 };
     static readonly Option<int> TsnePointsOption = new("--tsne-points") { Description = "Test codes in the t-SNE of 32-d models", DefaultValueFactory = _ => 2000 };
     static readonly Option<long> SeedOption = new("--seed") { Description = "Seed for models trained here", DefaultValueFactory = _ => 0 };
+    static readonly Option<string?> ArchOption = CommonOptions.Arch();
 
     // Rough cost of each step in epochs of training, for the overall progress bar.
     const double EvaluationUnits = 1.5, VisualizationUnits = 3;
@@ -36,7 +37,8 @@ public static class CompareCommand
     public static Command Create(CliConsole console)
     {
         var command = new Command("compare", "Train, evaluate and draw the models, then write comparison.json, report.md and report.html");
-        foreach (var option in new Option[] { DatasetOption, EpochsOption, ModelsOption, RetrainOption, OutOption, DataDirOption, ThreadsOption, IwaeKOption, TsnePointsOption, SeedOption })
+        Option[] options = [ DatasetOption, EpochsOption, ModelsOption, RetrainOption, OutOption, DataDirOption, ThreadsOption, IwaeKOption, TsnePointsOption, SeedOption, ArchOption, .. DatasetChoice.FolderFlags()];
+        foreach (var option in options)
             command.Add(option);
         command.SetAction((parse, cancel) => RunAsync(parse, console, cancel));
         return command;
@@ -47,11 +49,12 @@ public static class CompareCommand
 
     static async Task<int> RunAsync(ParseResult parse, CliConsole console, CancellationToken cancel)
     {
-        var spec = DatasetCatalog.Get(parse.GetValue(DatasetOption)!);
+        var choice = DatasetChoice.From(parse, DatasetOption);
         var training = new TrainingConfig(parse.GetValue(EpochsOption), Seed: parse.GetValue(SeedOption)).Validate();
         var names = parse.GetValue(ModelsOption)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Distinct().ToList();
         if (names.Count == 0) throw new LatentLabException("--models lists no model");
-        var models = names.Select(ModelRegistry.Get).ToList();
+        var arch = CommonOptions.ParseArch(parse.GetValue(ArchOption));
+        var presets = names.Select(n => ModelRegistry.Get(n).WithOverrides(arch: arch)).ToList();
         int iwaeK = parse.GetValue(IwaeKOption);
         new EvaluationOptions(iwaeK).Validate();
         var visualize = new VisualizeOptions(parse.GetValue(TsnePointsOption)).Validate();
@@ -59,11 +62,11 @@ public static class CompareCommand
         string outRoot = parse.GetValue(OutOption)!;
         int threads = TorchRuntime.ConfigureThreads(parse.GetValue(ThreadsOption));
 
-        var plans = models.Select(m => MakePlan(m, RunFolder.For(outRoot, spec.Name, m.Name), training, retrain, iwaeK)).ToList();
-        var files = await FetchDisplay.EnsureAsync(console.Out, spec, DataDirectory.Resolve(parse.GetValue(DataDirOption)), force: false, cancel);
-        using var data = Dataset.Load(files);
-        string datasetFolder = Path.GetFullPath(Path.Combine(outRoot, spec.Name));
-        console.Out.MarkupLineInterpolated($"comparing {string.Join(", ", names)} on {spec.Name} ({threads} threads); results in {datasetFolder}");
+        using var data = await choice.LoadAsync(console, parse.GetValue(DataDirOption), cancel);
+        var models = presets.Select(m => m.ForImages(data.Shape)).ToList();
+        var plans = models.Select(m => MakePlan(m, RunFolder.For(outRoot, data.Name, m.Name), training, retrain, iwaeK)).ToList();
+        string datasetFolder = Path.GetFullPath(Path.Combine(outRoot, data.Name));
+        console.Out.MarkupLineInterpolated($"comparing {string.Join(", ", models.Select(m => m.Name))} on {data.Name} ({threads} threads); results in {datasetFolder}");
         foreach (var plan in plans) console.Out.MarkupLineInterpolated($"  {plan.Model.Name}: {plan.Why}");
 
         int batches = (int)((data.TrainCount + training.BatchSize - 1) / training.BatchSize);
@@ -134,7 +137,7 @@ public static class CompareCommand
             return ExitCodes.Interrupted;
         }
 
-        var comparison = Comparison.Create(spec.Name, results);
+        var comparison = Comparison.Create(data.Name, results);
         Json.WriteFile(Path.Combine(datasetFolder, Comparison.FileName), comparison);
         AtomicFile.WriteAllText(Path.Combine(datasetFolder, MarkdownReport.FileName), MarkdownReport.Render(comparison));
         AtomicFile.WriteAllText(Path.Combine(datasetFolder, HtmlReport.FileName), HtmlReport.Render(comparison, datasetFolder, explorers));

@@ -27,6 +27,7 @@ public static class TrainCommand
     static readonly Option<int?> LatentDimOption = new("--latent-dim") { Description = "Override the preset's latent dimension" };
     static readonly Option<double?> BetaOption = new("--beta") { Description = "Weight of the KL term (beta-VAE); default 1" };
     static readonly Option<string?> ReconOption = new("--recon") { Description = "Reconstruction loss: bce (Bernoulli, nats) or mse" };
+    static readonly Option<string?> ArchOption = CommonOptions.Arch();
     static readonly Option<bool> ResumeOption = new("--resume") { Description = "Continue from the run folder's checkpoint" };
     static readonly Option<bool> BinarizeOption = new("--binarize") { Description = "Train on dynamically binarized images (likelihood protocol)" };
     static readonly Option<int?> TrainSizeOption = new("--train-size") { Description = "Use only the first N training images (quick experiments)" };
@@ -40,9 +41,10 @@ public static class TrainCommand
     public static Command Create(CliConsole console)
     {
         var command = new Command("train", "Train one model, evaluating the test split after every epoch");
-        foreach (var option in new Option[] { ModelOption, DatasetOption, EpochsOption, BatchSizeOption, LearningRateOption, SeedOption,
-                     ThreadsOption, OutOption, DataDirOption, LatentDimOption, BetaOption, ReconOption, ResumeOption, BinarizeOption,
-                     TrainSizeOption, TestSizeOption, IwaeKOption })
+        Option[] options = [ ModelOption, DatasetOption, EpochsOption, BatchSizeOption, LearningRateOption, SeedOption,
+                     ThreadsOption, OutOption, DataDirOption, LatentDimOption, BetaOption, ReconOption, ArchOption, ResumeOption, BinarizeOption,
+                     TrainSizeOption, TestSizeOption, IwaeKOption, .. DatasetChoice.FolderFlags()];
+        foreach (var option in options)
             command.Add(option);
         command.SetAction((parse, cancel) => RunAsync(parse, console, cancel));
         return command;
@@ -51,25 +53,25 @@ public static class TrainCommand
     static async Task<int> RunAsync(ParseResult parse, CliConsole console, CancellationToken cancel)
     {
         // Everything a user can get wrong is checked before any data is touched.
-        var model = ModelRegistry.Get(parse.GetValue(ModelOption)!).WithOverrides(
-            parse.GetValue(LatentDimOption), parse.GetValue(BetaOption), ParseRecon(parse.GetValue(ReconOption)));
+        var preset = ModelRegistry.Get(parse.GetValue(ModelOption)!).WithOverrides(
+            parse.GetValue(LatentDimOption), parse.GetValue(BetaOption), ParseRecon(parse.GetValue(ReconOption)), CommonOptions.ParseArch(parse.GetValue(ArchOption)));
         var training = new TrainingConfig(parse.GetValue(EpochsOption), parse.GetValue(BatchSizeOption),
             parse.GetValue(LearningRateOption), parse.GetValue(SeedOption), parse.GetValue(BinarizeOption)).Validate();
-        var spec = DatasetCatalog.Get(parse.GetValue(DatasetOption)!);
+        var choice = DatasetChoice.From(parse, DatasetOption);
         var evaluation = new Evaluation.EvaluationOptions(parse.GetValue(IwaeKOption), training.Seed, training.Binarize).Validate();
         var trainSize = Positive(parse.GetValue(TrainSizeOption), "--train-size");
         var testSize = Positive(parse.GetValue(TestSizeOption), "--test-size");
         int threads = TorchRuntime.ConfigureThreads(parse.GetValue(ThreadsOption));
 
-        var files = await FetchDisplay.EnsureAsync(console.Out, spec, DataDirectory.Resolve(parse.GetValue(DataDirOption)), force: false, cancel);
-        using var full = Dataset.Load(files);
+        using var full = await choice.LoadAsync(console, parse.GetValue(DataDirOption), cancel);
+        var model = preset.ForImages(full.Shape);
         using var data = trainSize is null && testSize is null ? null : full.Slice(trainSize ?? full.TrainCount, testSize ?? full.TestCount);
         var dataset = data ?? full;
 
-        var folder = RunFolder.For(parse.GetValue(OutOption)!, spec.Name, model.Name);
+        var folder = RunFolder.For(parse.GetValue(OutOption)!, dataset.Name, model.Name);
         using var trainer = new Trainer(model, training, dataset, folder);
         console.Out.MarkupLineInterpolated(
-            $"training {model.Name} ({ModelRegistry.Describe(model)}, {trainer.Record().Parameters:N0} parameters) on {dataset.TrainCount:N0} {spec.Name} images, {threads} threads");
+            $"training {model.Name} ({ModelRegistry.Describe(model)}, {trainer.Record().Parameters:N0} parameters) on {dataset.TrainCount:N0} {dataset.Name} images, {threads} threads");
 
         var outcome = TrainingOutcome.Completed;
         await TrainingDisplay.CreateProgress(console.Out).StartAsync(async ctx =>

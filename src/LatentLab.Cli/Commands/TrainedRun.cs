@@ -16,20 +16,19 @@ public sealed class TrainedRun : IDisposable
     TrainedRun(RunFolder folder, RunRecord record, Dataset data, Autoencoder model) => (Folder, Record, Data, Model) = (folder, record, data, model);
 
     /// <summary>Finds OUT/&lt;dataset&gt;/&lt;model&gt;/ and reads its config.json (one clear error when there is none).</summary>
-    public static (DatasetSpec Spec, RunFolder Folder, RunRecord Record) Locate(string dataset, string outRoot, string model)
+    public static (string Dataset, RunFolder Folder, RunRecord Record) Locate(string dataset, string outRoot, string model)
     {
-        var spec = DatasetCatalog.Get(dataset);
-        var folder = RunFolder.For(outRoot, spec.Name, model);
-        return (spec, folder, folder.ReadRecord());
+        string name = ImageFolder.IsFolder(dataset) ? ImageFolder.NameOf(dataset) : DatasetCatalog.Get(dataset).Name;
+        var folder = RunFolder.For(outRoot, name, model);
+        return (dataset, folder, folder.ReadRecord());
     }
 
     /// <summary>Sets the thread count, fetches the dataset when missing, loads it and the model's weights.</summary>
-    public static async Task<TrainedRun> OpenAsync(CliConsole console, (DatasetSpec Spec, RunFolder Folder, RunRecord Record) located,
+    public static async Task<TrainedRun> OpenAsync(CliConsole console, (string Dataset, RunFolder Folder, RunRecord Record) located,
         string? dataDir, int? threads, CancellationToken cancel)
     {
         Runtime.TorchRuntime.ConfigureThreads(threads);
-        var files = await FetchDisplay.EnsureAsync(console.Out, located.Spec, DataDirectory.Resolve(dataDir), force: false, cancel);
-        var data = Dataset.Load(files);
+        var data = await DatasetChoice.LoadForRunAsync(console, located.Dataset, located.Record, dataDir, cancel);
         try
         {
             return new TrainedRun(located.Folder, located.Record, data, located.Folder.LoadModel());

@@ -1,12 +1,14 @@
+using LatentLab.Data;
 using LatentLab.Evaluation;
 using LatentLab.Models;
 using static TorchSharp.torch;
 
 namespace LatentLab.Visualization.Report;
 
-/// <summary>What the report's latent explorer needs of a 2-d model: its decoder's layers and a sample of test codes.</summary>
+/// <summary>What the report's latent explorer needs of a 2-d model: its decoder's layers, the image shape it decodes to,
+/// and a sample of test codes.</summary>
 /// <param name="Range">The plane shown: z1 from, z1 to, z2 from, z2 to.</param>
-public sealed record ExplorerModel(string Name, IReadOnlyList<ExplorerLayer> Layers, float[] Points, byte[] Labels, double[] Range)
+public sealed record ExplorerModel(string Name, IReadOnlyList<ExplorerLayer> Layers, ImageShape Image, float[] Points, byte[] Labels, double[] Range)
 {
     public const int MaxPoints = 5000;
 
@@ -21,25 +23,37 @@ public sealed record ExplorerModel(string Name, IReadOnlyList<ExplorerLayer> Lay
         double x0 = Figures.Quantile(xs, 0.005), x1 = Figures.Quantile(xs, 0.995);
         double y0 = Figures.Quantile(ys, 0.005), y1 = Figures.Quantile(ys, 0.995);
         double padX = 0.08 * Math.Max(x1 - x0, 1e-3), padY = 0.08 * Math.Max(y1 - y0, 1e-3);
-        return new ExplorerModel(model.Config.Name, DecoderLayers(model),
+        return new ExplorerModel(model.Config.Name, DecoderLayers(model), model.Config.Image,
             codes.to(ScalarType.Float32).data<float>().ToArray(),
             testLabels.narrow(0, 0, n).to(ScalarType.Byte).data<byte>().ToArray(),
             [x0 - padX, x1 + padX, y0 - padY, y1 + padY]);
     }
 
-    /// <summary>The decoder's Linear layers in order (weight [out, in] row-major, as PyTorch stores it).</summary>
+    /// <summary>The decoder as the page runs it, in order: Linear layers (weight [out, in] row-major, as PyTorch stores
+    /// it), a reshape into feature maps, transposed convolutions (weight [in, out, k, k]); sigmoid after the last.</summary>
     public static IReadOnlyList<ExplorerLayer> DecoderLayers(Autoencoder model)
     {
         var parameters = model.named_parameters().Where(p => p.name.StartsWith("decoder.", StringComparison.Ordinal))
-            .ToDictionary(p => p.name, p => p.parameter);
-        var indices = parameters.Keys.Where(k => k.EndsWith(".weight", StringComparison.Ordinal))
-            .Select(k => int.Parse(k.Split('.')[1], System.Globalization.CultureInfo.InvariantCulture)).Order().ToList();
-        return indices.Select(i =>
+            .ToDictionary(p => p.name["decoder.".Length..], p => p.parameter);
+        var config = model.Config;
+        List<ExplorerLayer> Chain(string prefix, string kind, bool reluAfterLast)
         {
-            var w = parameters[$"decoder.{i}.weight"];
-            return new ExplorerLayer((int)w.shape[0], (int)w.shape[1], w.data<float>().ToArray(), parameters[$"decoder.{i}.bias"].data<float>().ToArray());
-        }).ToList();
+            var indices = parameters.Keys.Where(k => k.StartsWith(prefix, StringComparison.Ordinal) && k.EndsWith(".weight", StringComparison.Ordinal))
+                .Select(k => int.Parse(k[prefix.Length..].Split('.')[0], System.Globalization.CultureInfo.InvariantCulture)).Order().ToList();
+            return indices.Select((i, position) =>
+            {
+                var w = parameters[$"{prefix}{i}.weight"];
+                return new ExplorerLayer(kind, w.shape.Select(d => (int)d).ToArray(), w.data<float>().ToArray(),
+                    parameters[$"{prefix}{i}.bias"].data<float>().ToArray(), reluAfterLast || position < indices.Count - 1);
+            }).ToList();
+        }
+        if (config.Arch == Architecture.Mlp) return Chain("", "linear", reluAfterLast: false);
+        int factor = 1 << config.ConvChannels.Count;
+        var reshape = new ExplorerLayer("reshape", [config.ConvChannels[^1], config.Image.Height / factor, config.Image.Width / factor], [], [], false);
+        return [.. Chain("dense.", "linear", reluAfterLast: true), reshape, .. Chain("deconv.", "deconv", reluAfterLast: false)];
     }
 }
 
-public sealed record ExplorerLayer(int Rows, int Cols, float[] Weight, float[] Bias);
+/// <summary>One step of the decoder in the page: "linear" (Shape [out, in]), "reshape" (Shape [C, H, W]) or "deconv"
+/// (a 4x4 transposed convolution of stride 2 and padding 1, Shape [in, out, 4, 4]); ReLU after it when <paramref name="Relu"/>.</summary>
+public sealed record ExplorerLayer(string Kind, int[] Shape, float[] Weight, float[] Bias, bool Relu);

@@ -39,13 +39,9 @@ public static class Findings
               + (closer == vae ? ", so decoding prior samples is what the VAE was trained for, while an AE must first fit a distribution to its codes." : "."));
 
         // Classes in the codes: the two probes may disagree, and then the sentence says so.
-        var (knnBest, knnOther) = a.KnnAccuracy >= v.KnnAccuracy ? (ae, vae) : (vae, ae);
-        var (probeBest, probeOther) = a.LinearProbeAccuracy >= v.LinearProbeAccuracy ? (ae, vae) : (vae, ae);
-        string knn = $"5-nearest-neighbour accuracy {F(knnBest.Metrics.KnnAccuracy, "P1")} against {F(knnOther.Metrics.KnnAccuracy, "P1")}";
-        string probe = $"linear probe {F(probeBest.Metrics.LinearProbeAccuracy, "P1")} against {F(probeOther.Metrics.LinearProbeAccuracy, "P1")}";
-        s.Add(knnBest == probeBest
-            ? $"Classes are more separable in {knnBest.Name}'s codes: {knn}, {probe}."
-            : $"The class probes disagree: {knnBest.Name}'s codes win on neighbours ({knn}), {probeBest.Name}'s on a linear boundary ({probe}).");
+        if (!(v.KnnAccuracy is { } vKnn && a.KnnAccuracy is { } aKnn && v.LinearProbeAccuracy is { } vProbe && a.LinearProbeAccuracy is { } aProbe))
+            s.Add("The images carry no class labels, so the class probes (k-nearest neighbours, linear probe) were skipped and the scatter plots show one colour.");
+        else ClassSentence(s, vae, ae, vKnn, aKnn, vProbe, aProbe);
 
         // Likelihood: only the VAE has one.
         if (v.TestElbo is { } elbo)
@@ -64,5 +60,16 @@ public static class Findings
         // Time.
         s.Add($"Training took {F(vae.TrainingSeconds, "0")} s ({Epochs(vae.EpochsTrained)}) for {vae.Name} and {F(ae.TrainingSeconds, "0")} s ({Epochs(ae.EpochsTrained)}) for {ae.Name}.");
         return s;
+    }
+
+    static void ClassSentence(List<string> s, ModelResult vae, ModelResult ae, double vKnn, double aKnn, double vProbe, double aProbe)
+    {
+        var knnBest = aKnn >= vKnn ? ae : vae;
+        var probeBest = aProbe >= vProbe ? ae : vae;
+        string knn = $"5-nearest-neighbour accuracy {F(Math.Max(vKnn, aKnn), "P1")} against {F(Math.Min(vKnn, aKnn), "P1")}";
+        string probe = $"linear probe {F(Math.Max(vProbe, aProbe), "P1")} against {F(Math.Min(vProbe, aProbe), "P1")}";
+        s.Add(knnBest == probeBest
+            ? $"Classes are more separable in {knnBest.Name}'s codes: {knn}, {probe}."
+            : $"The class probes disagree: {knnBest.Name}'s codes win on neighbours ({knn}), {probeBest.Name}'s on a linear boundary ({probe}).");
     }
 }

@@ -94,7 +94,8 @@ public static class HtmlReport
                 range = x.Range,
                 points = Base64(x.Points),
                 labels = Convert.ToBase64String(x.Labels),
-                layers = x.Layers.Select(l => new { rows = l.Rows, cols = l.Cols, weight = Base64(l.Weight), bias = Base64(l.Bias) }),
+                image = new[] { x.Image.Channels, x.Image.Height, x.Image.Width },
+                layers = x.Layers.Select(l => new { kind = l.Kind, shape = l.Shape, weight = Base64(l.Weight), bias = Base64(l.Bias), relu = l.Relu }),
             });
             // JSON inside <script type="application/json"> cannot end the element: '<' is escaped by the serializer.
             h.AppendLine($"<script type=\"application/json\" id=\"latentlab-explorer-data\">{JsonSerializer.Serialize(data)}</script>");

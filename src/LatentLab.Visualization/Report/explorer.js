@@ -1,5 +1,5 @@
 // LatentLab latent explorer: decodes the latent point under the pointer with the model's own decoder weights,
-// embedded in this page, and draws the 28x28 image. No network; everything comes from the JSON block below.
+// embedded in this page, and draws the image (grey or colour). No network; everything comes from the JSON block below.
 (function () {
   "use strict";
   const COLOURS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"];
@@ -9,20 +9,55 @@
     return new Float32Array(bytes.buffer);
   }
 
-  // The decoder: Linear layers (PyTorch layout, weight [out, in] row-major) with ReLU between them, sigmoid at the end.
+  // The decoder, as PyTorch computes it: Linear layers (weight [out, in] row-major), a reshape into feature maps,
+  // 4x4 transposed convolutions of stride 2 and padding 1 (weight [in, out, 4, 4]); ReLU where the layer says so,
+  // sigmoid after the last. Values are kept as flat Float64Arrays in PyTorch's [C, H, W] order.
   function makeDecoder(layers) {
-    const parsed = layers.map(l => ({ w: floats(l.weight), b: floats(l.bias), rows: l.rows, cols: l.cols }));
+    const parsed = layers.map(l => ({ kind: l.kind, shape: l.shape, relu: l.relu, w: floats(l.weight), b: floats(l.bias) }));
+    function linear(layer, x) {
+      const [rows, cols] = layer.shape;
+      const y = new Float64Array(rows);
+      for (let r = 0; r < rows; r++) {
+        let sum = layer.b[r];
+        const offset = r * cols;
+        for (let c = 0; c < cols; c++) sum += layer.w[offset + c] * x[c];
+        y[r] = sum;
+      }
+      return y;
+    }
+    function deconv(layer, x, dims) {
+      const [cin, cout, k] = layer.shape;
+      const [, h, w] = dims, oh = 2 * h, ow = 2 * w;
+      const y = new Float64Array(cout * oh * ow);
+      for (let o = 0; o < cout; o++) y.fill(layer.b[o], o * oh * ow, (o + 1) * oh * ow);
+      for (let i = 0; i < cin; i++)
+        for (let iy = 0; iy < h; iy++)
+          for (let ix = 0; ix < w; ix++) {
+            const v = x[(i * h + iy) * w + ix];
+            if (v === 0) continue;
+            for (let o = 0; o < cout; o++) {
+              const wBase = (i * cout + o) * k * k, yBase = o * oh * ow;
+              for (let ky = 0; ky < k; ky++) {
+                const oy = 2 * iy - 1 + ky;
+                if (oy < 0 || oy >= oh) continue;
+                for (let kx = 0; kx < k; kx++) {
+                  const ox = 2 * ix - 1 + kx;
+                  if (ox < 0 || ox >= ow) continue;
+                  y[yBase + oy * ow + ox] += v * layer.w[wBase + ky * k + kx];
+                }
+              }
+            }
+          }
+      return { y, dims: [cout, oh, ow] };
+    }
     return function decode(z) {
-      let x = Float64Array.from(z);
+      let x = Float64Array.from(z), dims = null;
       parsed.forEach((layer, index) => {
-        const y = new Float64Array(layer.rows);
-        for (let r = 0; r < layer.rows; r++) {
-          let sum = layer.b[r];
-          const offset = r * layer.cols;
-          for (let c = 0; c < layer.cols; c++) sum += layer.w[offset + c] * x[c];
-          y[r] = index < parsed.length - 1 ? Math.max(0, sum) : 1 / (1 + Math.exp(-sum));
-        }
-        x = y;
+        if (layer.kind === "reshape") { dims = layer.shape; return; }
+        if (layer.kind === "linear") x = linear(layer, x);
+        else ({ y: x, dims } = deconv(layer, x, dims));
+        const last = index === parsed.length - 1;
+        for (let i = 0; i < x.length; i++) x[i] = last ? 1 / (1 + Math.exp(-x[i])) : layer.relu ? Math.max(0, x[i]) : x[i];
       });
       return x;
     };
@@ -64,18 +99,23 @@
         ctx.arc(px, py, 7, 0, 2 * Math.PI);
         ctx.stroke();
       }
-      const image = new ImageData(28, 28);
-      for (let i = 0; i < 784; i++) {
-        const v = Math.round(Math.min(1, Math.max(0, pixels[i])) * 255);
-        image.data[4 * i] = image.data[4 * i + 1] = image.data[4 * i + 2] = v;
+      const [channels, height, width] = model.image, area = height * width;
+      const image = new ImageData(width, height);
+      const byte = v => Math.round(Math.min(1, Math.max(0, v)) * 255);
+      for (let i = 0; i < area; i++) {
+        for (let c = 0; c < 3; c++) image.data[4 * i + c] = byte(pixels[(channels === 3 ? c * area : 0) + i]);
         image.data[4 * i + 3] = 255;
       }
       const small = document.createElement("canvas");
-      small.width = small.height = 28;
+      small.width = width;
+      small.height = height;
       small.getContext("2d").putImageData(image, 0, 0);
       const d = digit.getContext("2d");
+      const scale = Math.min(digit.width / width, digit.height / height);
+      d.fillStyle = "#fff";
+      d.fillRect(0, 0, digit.width, digit.height);
       d.imageSmoothingEnabled = false;
-      d.drawImage(small, 0, 0, digit.width, digit.height);
+      d.drawImage(small, (digit.width - width * scale) / 2, (digit.height - height * scale) / 2, width * scale, height * scale);
       readout.textContent = "z = (" + z[0].toFixed(3) + ", " + z[1].toFixed(3) + ")";
       if (range) range.textContent = "plane: z1 " + x0.toFixed(2) + " to " + x1.toFixed(2) + ", z2 " + y0.toFixed(2) + " to " + y1.toFixed(2);
       state.last = { z: [z[0], z[1]], pixels: Array.from(pixels) };

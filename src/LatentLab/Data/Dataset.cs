@@ -5,14 +5,18 @@ using static TorchSharp.torch;
 
 namespace LatentLab.Data;
 
-/// <summary>A dataset in memory: each split is one float32 tensor [N, 784] in [0, 1] and one int64 label tensor.</summary>
+/// <summary>A dataset in memory: each split is one float32 image tensor [N, C, H, W] in [0, 1] and one int64 label
+/// tensor [N]. A dataset without classes (a flat folder of images) has no class names and labels all 0.</summary>
 public sealed class Dataset : IDisposable
 {
-    public const int Side = 28;
-    public const int Pixels = Side * Side;
-
     public string Name { get; }
+    /// <summary>Class names in label order; empty when the images carry no labels.</summary>
     public IReadOnlyList<string> ClassNames { get; }
+    public bool HasLabels => ClassNames.Count > 0;
+    /// <summary>The shape of one image.</summary>
+    public ImageShape Shape { get; }
+    /// <summary>The folder and decoding options, for a dataset read from a folder of images; null for IDX datasets.</summary>
+    public ImageFolderSource? Folder { get; init; }
     /// <summary>SHA-256 of each uncompressed file, keyed by the standard file name.</summary>
     public IReadOnlyDictionary<string, string> Sha256 { get; }
     public Tensor TrainImages { get; }
@@ -28,6 +32,7 @@ public sealed class Dataset : IDisposable
     {
         Name = name;
         ClassNames = classNames;
+        Shape = new ImageShape((int)trainImages.shape[1], (int)trainImages.shape[2], (int)trainImages.shape[3]);
         Sha256 = sha256;
         TrainImages = trainImages.DetachFromDisposeScope();
         TrainLabels = trainLabels.DetachFromDisposeScope();
@@ -62,7 +67,7 @@ public sealed class Dataset : IDisposable
             trainImages.Data, trainLabels.Data, testImages.Data, testLabels.Data);
     }
 
-    /// <summary>Builds a dataset from raw 8-bit pixels (N x 784, row-major) and labels.</summary>
+    /// <summary>Builds a dataset from raw 8-bit 28 x 28 grey pixels (N x 784, row-major) and labels.</summary>
     public static Dataset FromBytes(string name, IReadOnlyList<string> classNames, IReadOnlyDictionary<string, string> sha256,
         byte[] trainImages, byte[] trainLabels, byte[] testImages, byte[] testLabels)
     {
@@ -71,7 +76,7 @@ public sealed class Dataset : IDisposable
             Images(trainImages), Labels(trainLabels), Images(testImages), Labels(testLabels));
 
         static Tensor Images(byte[] pixels) =>
-            tensor(pixels, [pixels.Length / Pixels, Pixels], ScalarType.Byte).to(ScalarType.Float32).div_(255f);
+            tensor(pixels, ImageShape.Mnist.TensorShape(pixels.Length / ImageShape.Mnist.Pixels), ScalarType.Byte).to(ScalarType.Float32).div_(255f);
         static Tensor Labels(byte[] labels) => tensor(labels, [labels.Length], ScalarType.Byte).to(ScalarType.Int64);
     }
 
@@ -82,7 +87,7 @@ public sealed class Dataset : IDisposable
         long train = Math.Min(trainCount, TrainCount), test = Math.Min(testCount, TestCount);
         return new Dataset(Name, ClassNames, Sha256,
             TrainImages.narrow(0, 0, train).clone(), TrainLabels.narrow(0, 0, train).clone(),
-            TestImages.narrow(0, 0, test).clone(), TestLabels.narrow(0, 0, test).clone());
+            TestImages.narrow(0, 0, test).clone(), TestLabels.narrow(0, 0, test).clone()) { Folder = Folder };
     }
 
     /// <summary>SHA-256 of the uncompressed IDX file the array came from (header rebuilt from the shape).</summary>
@@ -103,8 +108,8 @@ public sealed class Dataset : IDisposable
     {
         var imagesPath = files.Paths[imagesPart];
         var labelsPath = files.Paths[labelsPart];
-        if (images.Shape.Length != 3 || images.Shape[1] != Side || images.Shape[2] != Side)
-            throw new CorruptFileException(imagesPath, $"images must have shape [N, {Side}, {Side}], found [{string.Join(", ", images.Shape)}]");
+        if (images.Shape.Length != 3 || images.Shape[1] != ImageShape.Mnist.Height || images.Shape[2] != ImageShape.Mnist.Width)
+            throw new CorruptFileException(imagesPath, $"images must have shape [N, 28, 28], found [{string.Join(", ", images.Shape)}]");
         if (labels.Shape.Length != 1)
             throw new CorruptFileException(labelsPath, $"labels must have shape [N], found [{string.Join(", ", labels.Shape)}]");
         if (labels.Shape[0] != images.Shape[0])

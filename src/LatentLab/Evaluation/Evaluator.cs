@@ -68,10 +68,15 @@ public static class Evaluator
         }
         var testCodes = cat(codes, 0).to(ScalarType.Float64);
 
-        progress?.Report("latent probes");
-        var trainCodes = EncodeAll(model, data.TrainImages);
-        double knn = LatentProbes.KnnAccuracy(trainCodes, data.TrainLabels, testCodes, data.TestLabels);
-        double probe = LatentProbes.LinearProbeAccuracy(trainCodes, data.TrainLabels, testCodes, data.TestLabels);
+        // The class probes need labels: a flat folder of images has none.
+        double? knn = null, probe = null;
+        if (data.HasLabels)
+        {
+            progress?.Report("latent probes");
+            var trainCodes = EncodeAll(model, data.TrainImages);
+            knn = LatentProbes.KnnAccuracy(trainCodes, data.TrainLabels, testCodes, data.TestLabels);
+            probe = LatentProbes.LinearProbeAccuracy(trainCodes, data.TrainLabels, testCodes, data.TestLabels);
+        }
 
         double? logPx = null;
         if (vae is not null && options.IwaeK > 0)

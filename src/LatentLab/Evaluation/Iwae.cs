@@ -14,7 +14,7 @@ public static class Iwae
     const double Log2Pi = 1.8378770664093453;
     public const int RowsPerChunk = 2048;
 
-    /// <summary>log p(x) estimates for each image of <paramref name="x"/> [N, D] (binary or in [0, 1]): shape [N].</summary>
+    /// <summary>log p(x) estimates for each image of <paramref name="x"/> [N, C, H, W] (binary or in [0, 1]): shape [N].</summary>
     public static Tensor LogLikelihood(VariationalAutoencoder model, Tensor x, int k, Generator rng)
     {
         if (k < 1) throw new ArgumentOutOfRangeException(nameof(k));
@@ -33,7 +33,7 @@ public static class Iwae
             var z = mu + eps * std;                                            // [s, n, d]
             var logits = model.Decode(z.view(s * n, d)).view(s, n, -1);
             // log Bernoulli(x; sigmoid(l)) = x l - softplus(l), summed over pixels
-            var logPxGivenZ = (logits * x).sum([2]) - nn.functional.softplus(logits).sum([2]);   // [s, n]
+            var logPxGivenZ = (logits * x.flatten(1)).sum([2]) - nn.functional.softplus(logits).sum([2]);   // [s, n]
             var logPz = -0.5 * (z.square() + Log2Pi).sum([2]);
             var logQz = -0.5 * (eps.square() + logVar + Log2Pi).sum([2]);
             var logWeights = (logPxGivenZ + logPz - logQz).to(ScalarType.Float64);

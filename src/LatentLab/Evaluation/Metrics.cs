@@ -9,8 +9,10 @@ namespace LatentLab.Evaluation;
 /// <param name="TestLogPxIwae">Importance-weighted bound on log p(x) with <see cref="IwaeK"/> samples (VAEs).</param>
 /// <param name="ActiveUnits">Dimensions whose Cov_x(E_q[z|x]) exceeds 0.01 (Burda et al. 2015).</param>
 /// <param name="LatentMean">Mean of the test codes per dimension (z = mu for VAEs).</param>
-/// <param name="KnnAccuracy">5-nearest-neighbour accuracy of test codes among training codes (Euclidean).</param>
-/// <param name="LinearProbeAccuracy">Multinomial logistic regression on training codes, scored on test codes.</param>
+/// <param name="KnnAccuracy">5-nearest-neighbour accuracy of test codes among training codes (Euclidean); absent
+/// when the images carry no labels.</param>
+/// <param name="LinearProbeAccuracy">Multinomial logistic regression on training codes, scored on test codes; absent
+/// when the images carry no labels.</param>
 public sealed record Metrics(
     string Model,
     string Dataset,
@@ -27,8 +29,8 @@ public sealed record Metrics(
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] int? ActiveUnits,
     double[] LatentMean,
     double[] LatentStd,
-    double KnnAccuracy,
-    double LinearProbeAccuracy,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] double? KnnAccuracy,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] double? LinearProbeAccuracy,
     double EvalSeconds,
     long Seed,
     IReadOnlyDictionary<string, string> DatasetSha256,

@@ -5,21 +5,22 @@ using static TorchSharp.torch.nn;
 
 namespace LatentLab.Models;
 
-/// <summary>An MLP autoencoder over flattened images: encoder input-hidden-code, decoder latent-hidden-input.</summary>
+/// <summary>An autoencoder: it has an encoder and a decoder, chosen by the config's architecture
+/// (<see cref="Networks.Network"/>); images are [B, C, H, W] tensors in [0, 1].</summary>
 /// <remarks>Subclasses decide what the encoder's output means (a code, or a Gaussian's parameters) and the loss.
-/// Parameter names (encoder.0.weight, ..., decoder.4.bias) are the names in model.safetensors.</remarks>
+/// Parameter names (encoder.0.weight, ..., decoder.4.bias for the MLP) are the names in model.safetensors.</remarks>
 public abstract class Autoencoder : Module<Tensor, Tensor>
 {
-    readonly Sequential encoder;
-    readonly Sequential decoder;
+    readonly Module<Tensor, Tensor> encoder;
+    readonly Module<Tensor, Tensor> decoder;
 
     public ModelConfig Config { get; }
 
     protected Autoencoder(ModelConfig config, int encoderOutputs) : base(config.Name)
     {
         Config = config.Validate();
-        encoder = Mlp(config.InputDim, config.HiddenDims, encoderOutputs);
-        decoder = Mlp(config.LatentDim, config.HiddenDims.Reverse().ToArray(), config.InputDim);
+        encoder = Networks.Network.Encoder(config, encoderOutputs);
+        decoder = Networks.Network.Decoder(config);
         RegisterComponents();
     }
 
@@ -37,7 +38,7 @@ public abstract class Autoencoder : Module<Tensor, Tensor>
     /// <summary>The loss on a batch; <paramref name="rng"/> draws any noise the model needs.</summary>
     public abstract LossTerms Loss(Tensor x, Generator? rng);
 
-    /// <summary>Decoder logits (apply sigmoid for pixel intensities).</summary>
+    /// <summary>Decoder logits [B, C, H, W] (apply sigmoid for pixel intensities).</summary>
     public Tensor Decode(Tensor z) => decoder.forward(z);
 
     /// <summary>Reconstruction logits at the mean code.</summary>
@@ -48,18 +49,4 @@ public abstract class Autoencoder : Module<Tensor, Tensor>
     }
 
     protected Tensor EncoderOutput(Tensor x) => encoder.forward(x);
-
-    static Sequential Mlp(int inputs, IReadOnlyList<int> hidden, int outputs)
-    {
-        var layers = new List<(string, Module<Tensor, Tensor>)>();
-        int width = inputs;
-        foreach (var h in hidden)
-        {
-            layers.Add(($"{layers.Count}", Linear(width, h)));
-            layers.Add(($"{layers.Count}", ReLU()));
-            width = h;
-        }
-        layers.Add(($"{layers.Count}", Linear(width, outputs)));
-        return Sequential(layers);
-    }
 }

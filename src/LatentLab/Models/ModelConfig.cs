@@ -1,3 +1,6 @@
+using System.Text.Json.Serialization;
+using LatentLab.Data;
+
 namespace LatentLab.Models;
 
 /// <summary>Variational (Gaussian posterior, KL term) or deterministic autoencoder.</summary>
@@ -6,19 +9,37 @@ public enum ModelKind { Vae, Ae }
 /// <summary>The decoder's likelihood: Bernoulli (binary cross-entropy, nats) or squared error.</summary>
 public enum ReconstructionLoss { Bce, Mse }
 
+/// <summary>The encoder and decoder networks: fully connected layers over the flattened image (the paper's), or
+/// strided convolutions down and transposed convolutions up (<see cref="Networks.ConvEncoder"/>).</summary>
+public enum Architecture { Mlp, Conv }
+
 /// <summary>What defines a model's architecture and loss. Immutable; validated once; saved beside every checkpoint.</summary>
-/// <param name="HiddenDims">Encoder hidden widths; the decoder mirrors them.</param>
+/// <param name="HiddenDims">Fully connected hidden widths of the encoder; the decoder mirrors them. For a conv model,
+/// the widths between the last convolution and the code.</param>
 /// <param name="Beta">Weight of the KL term (beta-VAE, Higgins et al. 2017); 1 is the plain ELBO. Ignored by AEs.</param>
 public sealed record ModelConfig(
     string Name,
     ModelKind Kind,
     int LatentDim,
     IReadOnlyList<int> HiddenDims,
-    int InputDim = 784,
     double Beta = 1.0,
     ReconstructionLoss Recon = ReconstructionLoss.Bce)
 {
     public const int MaxLatentDim = 4096;
+
+    /// <summary>The images the model reads and writes (channels, height, width). Run folders written before image
+    /// shapes existed hold MNIST models, hence the default.</summary>
+    public ImageShape Image { get; init; } = ImageShape.Mnist;
+
+    /// <summary>The encoder and decoder networks.</summary>
+    public Architecture Arch { get; init; } = Architecture.Mlp;
+
+    /// <summary>Channels of the encoder's stride-2 convolutions, in order (the decoder mirrors them); empty for MLPs.
+    /// Set from the image size by <see cref="ForImages"/>.</summary>
+    public IReadOnlyList<int> ConvChannels { get; init; } = [];
+
+    /// <summary>Values per image, as the MLP's first layer sees them.</summary>
+    [JsonIgnore] public int InputDim => Image.Pixels;
 
     public ModelConfig Validate()
     {
@@ -28,26 +49,54 @@ public sealed record ModelConfig(
             throw new LatentLabException($"--beta must be a finite number >= 0, got {Beta}");
         if (HiddenDims.Count == 0 || HiddenDims.Any(h => h < 1))
             throw new LatentLabException("hidden layer widths must be positive");
-        if (InputDim < 1) throw new LatentLabException("input dimension must be positive");
+        Image.Validate();
+        if (Arch == Architecture.Conv)
+        {
+            if (ConvChannels.Count == 0 || ConvChannels.Any(c => c < 1))
+                throw new LatentLabException("a conv model needs positive convolution channel counts");
+            int factor = 1 << ConvChannels.Count;
+            if (Image.Height % factor != 0 || Image.Width % factor != 0)
+                throw new LatentLabException($"a conv model with {ConvChannels.Count} stride-2 layers needs image sides divisible by {factor}, got {Image.Width}x{Image.Height}");
+        }
+        else if (ConvChannels.Count > 0) throw new LatentLabException("an MLP model has no convolution channels");
         return this;
     }
 
     /// <summary>This preset with some settings changed; the name records each change, so a variant trains into a
-    /// folder of its own (vae_2d with --beta 4 becomes vae_2d-beta4).</summary>
-    public ModelConfig WithOverrides(int? latentDim = null, double? beta = null, ReconstructionLoss? recon = null)
+    /// folder of its own (vae_2d with --beta 4 becomes vae_2d-beta4, with --arch conv vae_2d-conv).</summary>
+    public ModelConfig WithOverrides(int? latentDim = null, double? beta = null, ReconstructionLoss? recon = null, Architecture? arch = null)
     {
         var name = Name;
+        if (arch is { } a && a != Arch) name += $"-{a.ToString().ToLowerInvariant()}";
         if (latentDim is { } z && z != LatentDim) name += $"-z{z}";
         if (beta is { } b && !b.Equals(Beta)) name += $"-beta{b.ToString(System.Globalization.CultureInfo.InvariantCulture)}";
         if (recon is { } r && r != Recon) name += $"-{r.ToString().ToLowerInvariant()}";
-        return (this with { Name = name, LatentDim = latentDim ?? LatentDim, Beta = beta ?? Beta, Recon = recon ?? Recon }).Validate();
+        var changed = this with { Name = name, LatentDim = latentDim ?? LatentDim, Beta = beta ?? Beta, Recon = recon ?? Recon, Arch = arch ?? Arch };
+        if (changed.Arch == Architecture.Conv && Arch != Architecture.Conv) changed = changed with { HiddenDims = [ConvHidden] };
+        return changed.ForImages(changed.Image);
     }
 
-    /// <summary>Equality by value, including the hidden widths (a list compares by reference otherwise).</summary>
+    /// <summary>Fully connected width between a conv model's last convolution and its code.</summary>
+    public const int ConvHidden = 256;
+
+    /// <summary>This model for images of <paramref name="image"/>'s shape. A conv model gets three stride-2
+    /// convolutions (32, 64, 128 channels) when both sides divide by 8, two (32, 64) when they divide by 4: 28x28 maps
+    /// to 7x7, 32x32 to 4x4, 64x64 to 8x8.</summary>
+    public ModelConfig ForImages(ImageShape image)
+    {
+        image.Validate();
+        if (Arch != Architecture.Conv) return (this with { Image = image }).Validate();
+        int[] channels = image.Height % 8 == 0 && image.Width % 8 == 0 ? [32, 64, 128]
+            : image.Height % 4 == 0 && image.Width % 4 == 0 ? [32, 64]
+            : throw new LatentLabException($"--arch conv needs image sides divisible by 4, got {image.Width}x{image.Height}; choose one with --image-size (28, 32, 48, 64, ...)");
+        return (this with { Image = image, ConvChannels = channels }).Validate();
+    }
+
+    /// <summary>Equality by value, including the lists (a list compares by reference otherwise).</summary>
     public bool Equals(ModelConfig? other) =>
         other is not null && Name == other.Name && Kind == other.Kind && LatentDim == other.LatentDim &&
-        HiddenDims.SequenceEqual(other.HiddenDims) && InputDim == other.InputDim &&
-        Beta.Equals(other.Beta) && Recon == other.Recon;
+        HiddenDims.SequenceEqual(other.HiddenDims) && Image == other.Image && Arch == other.Arch &&
+        ConvChannels.SequenceEqual(other.ConvChannels) && Beta.Equals(other.Beta) && Recon == other.Recon;
 
-    public override int GetHashCode() => HashCode.Combine(Name, Kind, LatentDim, InputDim, Beta, Recon);
+    public override int GetHashCode() => HashCode.Combine(Name, Kind, LatentDim, Image, Arch, Beta, Recon);
 }

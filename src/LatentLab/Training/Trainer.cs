@@ -27,6 +27,8 @@ public sealed class Trainer : IDisposable
     public Trainer(ModelConfig model, TrainingConfig config, Dataset data, RunFolder folder)
     {
         Config = config.Validate();
+        if (model.Image != data.Shape)
+            throw new LatentLabException($"{model.Name} is built for {model.Image} images, the data holds {data.Shape} (channels x height x width)");
         _data = data;
         _folder = folder;
         // The seed fixes the initial weights (global generator), then everything random in training.
@@ -162,7 +164,7 @@ public sealed class Trainer : IDisposable
     /// <summary>What config.json records about this run.</summary>
     public RunRecord Record() => new(
         Model.Config, Config,
-        new DatasetRecord(_data.Name, _data.Sha256, _data.TrainCount, _data.TestCount),
+        DatasetRecord.Of(_data),
         get_num_threads(), _adam.ParameterCount, Runtime.TorchRuntime.Versions(), DateTime.UtcNow);
 
     /// <summary>A checkpoint's position must fit this data: a permutation of exactly its images, a batch inside the epoch.</summary>
@@ -185,7 +187,7 @@ public sealed class Trainer : IDisposable
         var previous = IO.Json.ReadFile<RunRecord>(_folder.ConfigPath);
         if (!previous.Model.Equals(Model.Config))
             throw new LatentLabException($"{_folder.Root} holds a {previous.Model.Name} with a different configuration " +
-                                         $"(latent {previous.Model.LatentDim}, beta {previous.Model.Beta}, {previous.Model.Recon}); resume it with the same options or train without --resume");
+                                         $"(latent {previous.Model.LatentDim}, beta {previous.Model.Beta}, {previous.Model.Recon}, {previous.Model.Arch}, {previous.Model.Image} images); resume it with the same options or train without --resume");
     }
 
     static TrainingProgress Note(int epoch, string message) => new(epoch, 0, 0, 0, 0, 0, TimeSpan.Zero, null, message);

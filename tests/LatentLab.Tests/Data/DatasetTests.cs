@@ -15,8 +15,8 @@ public class DatasetTests
     public void LoadsEachSplitAsOneTensorScaledToTheUnitInterval()
     {
         using var data = Fixtures.MnistSlice();
-        Assert.Equal(new long[] { 600, 784 }, data.TrainImages.shape);
-        Assert.Equal(new long[] { 100, 784 }, data.TestImages.shape);
+        Assert.Equal(new long[] { 600, 1, 28, 28 }, data.TrainImages.shape);
+        Assert.Equal(new long[] { 100, 1, 28, 28 }, data.TestImages.shape);
         Assert.Equal(new long[] { 600 }, data.TrainLabels.shape);
         Assert.Equal(0f, data.TrainImages.min().item<float>());
         Assert.Equal(1f, data.TrainImages.max().item<float>());

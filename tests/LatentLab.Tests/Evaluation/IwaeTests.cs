@@ -1,3 +1,4 @@
+using LatentLab.Data;
 using LatentLab.Evaluation;
 using LatentLab.Models;
 using LatentLab.Models.Vae;
@@ -12,7 +13,7 @@ public class IwaeTests(ITestOutputHelper output)
     static VariationalAutoencoder TinyVae()
     {
         manual_seed(42);
-        return new VariationalAutoencoder(new ModelConfig("tiny", ModelKind.Vae, 1, [8], InputDim: 6));
+        return new VariationalAutoencoder(new ModelConfig("tiny", ModelKind.Vae, 1, [8]) { Image = new(1, 1, 6) });
     }
 
     /// <summary>log p(x) = log of the integral of p(x|z) N(z; 0, 1) dz, by the rectangle rule on a fine grid.</summary>
@@ -22,7 +23,7 @@ public class IwaeTests(ITestOutputHelper output)
         const int points = 24001;
         const double lo = -12, hi = 12, dz = (hi - lo) / (points - 1);
         var z = linspace(lo, hi, points, dtype: ScalarType.Float64).view(-1, 1);
-        var logits = model.Decode(z.to(ScalarType.Float32)).to(ScalarType.Float64);     // [points, 6]
+        var logits = model.Decode(z.to(ScalarType.Float32)).flatten(1).to(ScalarType.Float64);     // [points, 6]
         var logPrior = -0.5 * (z.square() + Math.Log(2 * Math.PI));                       // [points, 1]
         var result = new double[x.shape[0]];
         for (int i = 0; i < result.Length; i++)

@@ -107,7 +107,7 @@ public class FuzzTests(ITestOutputHelper output)
     static LatentLab.Models.Vae.VariationalAutoencoder TinyModel()
     {
         manual_seed(1);
-        return new LatentLab.Models.Vae.VariationalAutoencoder(new ModelConfig("vae_2d", ModelKind.Vae, 2, [4], InputDim: 6));
+        return new LatentLab.Models.Vae.VariationalAutoencoder(new ModelConfig("vae_2d", ModelKind.Vae, 2, [4]) { Image = new(1, 1, 6) });
     }
 
     [Fact]

@@ -14,12 +14,12 @@ public class ModelTests
         var config = ModelRegistry.Get(name);
         manual_seed(1);
         using var model = Autoencoder.Create(config);
-        using var x = rand(5, 784);
+        using var x = rand(5, 1, 28, 28);
         using var z = model.EncodeMean(x);
         using var logits = model.forward(x);
         var terms = model.Loss(x, new Generator(3));
         Assert.Equal(new long[] { 5, config.LatentDim }, z.shape);
-        Assert.Equal(new long[] { 5, 784 }, logits.shape);
+        Assert.Equal(new long[] { 5, 1, 28, 28 }, logits.shape);
         Assert.Empty(terms.Total.shape);
         Assert.Equal(config.Kind == ModelKind.Vae, terms.Kl.item<float>() > 0);
         Assert.Equal(terms.Total.item<float>(), terms.Reconstruction.item<float>() + terms.Kl.item<float>(), 3);
@@ -97,7 +97,7 @@ public class ModelTests
     {
         using var model = Autoencoder.Create(ModelRegistry.Get("vae_32d"));
         using var adam = new LatentLab.Training.FlatAdam(model.parameters(), 1e-3);
-        using var x = rand(16, 784);
+        using var x = rand(16, 1, 28, 28);
         var rng = new Generator(0);
         void Step()
         {
@@ -110,5 +110,62 @@ public class ModelTests
         long before = TorchSharp.DisposeScopeManager.Statistics.ThreadTotalLiveCount;
         for (int i = 0; i < 5; i++) Step();
         Assert.Equal(before, TorchSharp.DisposeScopeManager.Statistics.ThreadTotalLiveCount);
+    }
+
+    [Theory]
+    [InlineData(1, 28, 28)]
+    [InlineData(3, 32, 32)]
+    [InlineData(1, 48, 48)]
+    [InlineData(3, 64, 64)]
+    [InlineData(3, 32, 48)]
+    public void ConvModelsMapEveryImageSizeBackToItself(int channels, int height, int width)
+    {
+        manual_seed(3);
+        var config = ModelRegistry.Get("vae_32d").WithOverrides(arch: Architecture.Conv).ForImages(new(channels, height, width));
+        Assert.Equal("vae_32d-conv", config.Name);
+        using var model = Autoencoder.Create(config);
+        using var x = rand(2, channels, height, width);
+        using var z = model.EncodeMean(x);
+        using var logits = model.forward(x);
+        Assert.Equal(new long[] { 2, 32 }, z.shape);
+        Assert.Equal(x.shape, logits.shape);
+        var names = model.named_parameters().Select(p => p.name).ToList();
+        Assert.Contains("encoder.conv.0.weight", names);
+        Assert.Contains("decoder.deconv.0.weight", names);
+        Assert.Equal(new long[] { 32, channels, 4, 4 }, model.named_parameters().Single(p => p.name == "encoder.conv.0.weight").parameter.shape);
+    }
+
+    [Fact]
+    public void ConvNeedsSidesDivisibleByFour()
+    {
+        var error = Assert.Throws<LatentLabException>(() => ModelRegistry.Get("vae_2d").WithOverrides(arch: Architecture.Conv).ForImages(new(1, 30, 30)));
+        Assert.Contains("divisible by 4", error.Message);
+    }
+
+    [Fact]
+    public void AConvVaeLearnsATinySet()
+    {
+        manual_seed(5);
+        var config = ModelRegistry.Get("vae_2d").WithOverrides(arch: Architecture.Conv).ForImages(new(3, 32, 32));
+        using var model = Autoencoder.Create(config);
+        using var adam = new LatentLab.Training.FlatAdam(model.parameters(), 2e-3);
+        // Eight images of two kinds: a red top half, or a blue left half.
+        using var x = zeros(8, 3, 32, 32);
+        for (int i = 0; i < 8; i++)
+            if (i % 2 == 0) x[i, 0, TensorIndex.Slice(0, 16)] = 1;
+            else x[i, 2, TensorIndex.Colon, TensorIndex.Slice(0, 16)] = 1;
+        using var rng = new Generator(1);
+        double first = 0, last = 0;
+        for (int step = 0; step < 40; step++)
+        {
+            using var scope = NewDisposeScope();
+            adam.ZeroGrad();
+            var terms = model.Loss(x, rng);
+            if (step == 0) first = terms.Total.item<float>();
+            last = terms.Total.item<float>();
+            terms.Total.backward();
+            adam.Step();
+        }
+        Assert.True(last < first * 0.5, $"the loss went from {first} to {last}");
     }
 }

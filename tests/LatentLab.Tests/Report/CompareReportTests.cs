@@ -101,6 +101,19 @@ public class CompareReportTests(CompareFixture run) : IClassFixture<CompareFixtu
     public async Task TheExplorerDecodesInTheBrowserAsTheCSharpDecoderDoes()
     {
         Assert.True(run.Exit == 0, run.Output);
+        await BrowserCheck.ExplorersDecodeAsCSharpDoes(run.DatasetFolder, ["vae_2d", "ae_2d"], "report.png");
+    }
+
+}
+
+/// <summary>The browser check of a report's latent explorers, shared by the MNIST and the image-folder reports.</summary>
+public static class BrowserCheck
+{
+    /// <summary>Opens OUT/&lt;dataset&gt;/report.html in Debian's Chromium, moves the pointer to five places of each named
+    /// explorer, and compares the page's decoded image with the C# decoder's (within 1e-4 per value); no console errors.
+    /// A full-page screenshot goes to tests/artifacts/<paramref name="screenshot"/>.</summary>
+    public static async Task ExplorersDecodeAsCSharpDoes(string datasetFolder, string[] names, string screenshot)
+    {
         const string chromium = "/usr/bin/chromium";
         Assert.True(File.Exists(chromium), $"{chromium} is missing: install Debian's chromium package (./test does when it can)");
         using var playwright = await Playwright.CreateAsync();
@@ -109,12 +122,12 @@ public class CompareReportTests(CompareFixture run) : IClassFixture<CompareFixtu
         var errors = new List<string>();
         page.Console += (_, message) => { if (message.Type == "error") errors.Add(message.Text); };
         page.PageError += (_, error) => errors.Add(error);
-        await page.GotoAsync(new Uri(Path.Combine(run.DatasetFolder, HtmlReport.FileName)).AbsoluteUri);
-        await page.WaitForFunctionAsync("() => window.latentlab && Object.keys(window.latentlab.explorers).length === 2");
+        await page.GotoAsync(new Uri(Path.Combine(datasetFolder, HtmlReport.FileName)).AbsoluteUri);
+        await page.WaitForFunctionAsync("() => window.latentlab && Object.keys(window.latentlab.explorers).length === " + names.Length + "");
 
-        foreach (var name in new[] { "vae_2d", "ae_2d" })
+        foreach (var name in names)
         {
-            using var model = new RunFolder(Path.Combine(run.DatasetFolder, name)).LoadModel();
+            using var model = new RunFolder(Path.Combine(datasetFolder, name)).LoadModel();
             var canvas = page.Locator($".explorer[data-model=\"{name}\"] canvas.plane");
             await canvas.ScrollIntoViewIfNeededAsync();
             var box = await canvas.BoundingBoxAsync() ?? throw new Xunit.Sdk.XunitException($"{name}: explorer canvas not shown");
@@ -125,7 +138,7 @@ public class CompareReportTests(CompareFixture run) : IClassFixture<CompareFixtu
                 var last = await page.EvaluateAsync<JsonElement>($"() => window.latentlab.explorers['{name}'].last");
                 var z = last.GetProperty("z").EnumerateArray().Select(v => v.GetDouble()).ToArray();
                 var pixels = last.GetProperty("pixels").EnumerateArray().Select(v => v.GetDouble()).ToArray();
-                Assert.Equal(784, pixels.Length);
+                Assert.Equal(model.Config.Image.Pixels, pixels.Length);
                 using var expected = model.Decode(tensor(new[] { (float)z[0], (float)z[1] }, [1, 2])).sigmoid();
                 var cs = expected.data<float>().ToArray();
                 double worst = pixels.Select((p, i) => Math.Abs(p - cs[i])).Max();
@@ -142,8 +155,8 @@ public class CompareReportTests(CompareFixture run) : IClassFixture<CompareFixtu
 
         var artifacts = Path.Combine(RepositoryRoot(), "tests", "artifacts");
         Directory.CreateDirectory(artifacts);
-        await page.ScreenshotAsync(new() { Path = Path.Combine(artifacts, "report.png"), FullPage = true });
-        Assert.True(new FileInfo(Path.Combine(artifacts, "report.png")).Length > 10_000);
+        await page.ScreenshotAsync(new() { Path = Path.Combine(artifacts, screenshot), FullPage = true });
+        Assert.True(new FileInfo(Path.Combine(artifacts, screenshot)).Length > 10_000);
     }
 
     static string RepositoryRoot()

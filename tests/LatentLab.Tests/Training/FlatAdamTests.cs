@@ -43,7 +43,7 @@ public class FlatAdamTests
     {
         using var model = Autoencoder.Create(ModelRegistry.Get("ae_2d"));
         using var adam = new FlatAdam(model.parameters(), 1e-2);
-        using var x = rand(8, 784);
+        using var x = rand(8, 1, 28, 28);
         adam.ZeroGrad();
         model.Loss(x, null).Total.backward();
         var before = model.parameters().Select(p => p.clone()).ToList();

@@ -140,7 +140,7 @@ public class CheckpointRngStateTests
     {
         using var dir = new TempDir();
         manual_seed(1);
-        using var model = new LatentLab.Models.Vae.VariationalAutoencoder(new ModelConfig("vae_2d", ModelKind.Vae, 2, [4], InputDim: 6));
+        using var model = new LatentLab.Models.Vae.VariationalAutoencoder(new ModelConfig("vae_2d", ModelKind.Vae, 2, [4]) { Image = new(1, 1, 6) });
         using var adam = new FlatAdam(model.parameters(), 1e-3);
         using var rng = new Generator(3);
         var path = dir["checkpoint.safetensors"];

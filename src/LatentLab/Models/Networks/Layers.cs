@@ -1,0 +1,45 @@
+using static TorchSharp.torch;
+using static TorchSharp.torch.nn;
+
+namespace LatentLab.Models.Networks;
+
+/// <summary>A chain of layers registered under their positions ("0", "1", ...), as PyTorch's nn.Sequential names
+/// them, so that parameter names read <c>encoder.0.weight</c> inside a module that also reshapes its input.</summary>
+public sealed class LayerChain : Module<Tensor, Tensor>
+{
+    readonly Module<Tensor, Tensor>[] _layers;
+
+    public LayerChain(string name, IReadOnlyList<Module<Tensor, Tensor>> layers) : base(name)
+    {
+        _layers = layers.ToArray();
+        for (int i = 0; i < _layers.Length; i++) register_module($"{i}", _layers[i]);
+    }
+
+    public override Tensor forward(Tensor x)
+    {
+        var result = _layers[0].call(x);
+        for (int i = 1; i < _layers.Length; i++)
+        {
+            var next = _layers[i].call(result);
+            result.Dispose();
+            result = next;
+        }
+        return result;
+    }
+
+    /// <summary>Linear layers of the given widths with ReLU between them; with <paramref name="reluAfterLast"/> also
+    /// after the last one.</summary>
+    public static List<Module<Tensor, Tensor>> Mlp(int inputs, IEnumerable<int> widths, bool reluAfterLast = false)
+    {
+        var layers = new List<Module<Tensor, Tensor>>();
+        var list = widths.ToList();
+        int width = inputs;
+        for (int i = 0; i < list.Count; i++)
+        {
+            layers.Add(Linear(width, list[i]));
+            if (i < list.Count - 1 || reluAfterLast) layers.Add(ReLU());
+            width = list[i];
+        }
+        return layers;
+    }
+}
