@@ -1,6 +1,7 @@
 // The LatentLab benchmark: how close training and evaluation come to the machine's matrix-product limit.
 //
 //   dotnet run -c Release --project bench -- [--quick] [--threads N] [--epochs N] [--models a,b]
+//   dotnet run -c Release --project bench -- --image-folder     (reading 60,000 PNG files, then their cache)
 //
 // (a) the GEMM "roofline": the time of exactly the matrix products one training step of each preset performs,
 //     measured with libtorch on this machine, scaled to an epoch; (b) training: median epoch time and images/s
@@ -22,6 +23,11 @@ var dataRoot = DataDirectory.Resolve(Environment.GetEnvironmentVariable(DataDire
                                      ?? Path.Combine(AppContext.BaseDirectory, "../../../../data"));
 var files = await new DatasetFetcher().EnsureAsync(DatasetCatalog.Mnist, dataRoot, null, CancellationToken.None);
 using var data = Dataset.Load(files);
+if (args.Contains("--image-folder"))
+{
+    ImageFolderBench.Run(data);
+    return;
+}
 
 Console.WriteLine($"LatentLab bench  {DateTime.UtcNow:yyyy-MM-dd}  {Machine.CpuModel()}  nproc={Environment.ProcessorCount}  threads={threads}  libtorch {__version__}");
 Console.WriteLine($"MNIST {data.TrainCount:N0} training images, batch {options.BatchSize}, {options.Epochs} timed epoch(s) per preset{(options.Quick ? " (--quick)" : "")}");

@@ -22,5 +22,7 @@ public static class ModelRegistry
     /// <summary>One-line description for listings.</summary>
     public static string Describe(ModelConfig c) =>
         $"{(c.Kind == ModelKind.Vae ? "variational" : "deterministic")} autoencoder, " +
-        $"{c.InputDim}-{string.Join("-", c.HiddenDims)}-{c.LatentDim} MLP, {c.Recon.ToString().ToLowerInvariant()} reconstruction";
+        (c.Arch == Architecture.Conv
+            ? $"conv {c.Image} -{string.Join("-", c.ConvChannels)}-{string.Join("-", c.HiddenDims)}-{c.LatentDim}"
+            : $"{c.InputDim}-{string.Join("-", c.HiddenDims)}-{c.LatentDim} MLP") + $", {c.Recon.ToString().ToLowerInvariant()} reconstruction";
 }
