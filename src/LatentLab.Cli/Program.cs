@@ -26,6 +26,28 @@ namespace LatentLab.Cli
     /// <summary>The <c>latent</c> command line: parsing, dispatch to one command per file, and error policy.</summary>
     public static class LatentCli
     {
+        /// <summary>The options whose values are paths.</summary>
+        static readonly string[] PathOptions = ["--out", "--data-dir", "--dataset", "--file", "--to", "--output"];
+
+        /// <summary>The user-given path an I/O exception is about (its message names it or a path inside it), if any.</summary>
+        static string? UserPath(ParseResult parse, Exception e)
+        {
+            var given = parse.CommandResult.Children.OfType<System.CommandLine.Parsing.OptionResult>()
+                .Where(o => PathOptions.Contains(o.Option.Name)).SelectMany(o => o.Tokens.Select(t => t.Value))
+                .Where(v => !string.IsNullOrWhiteSpace(v)).ToList();
+            foreach (var value in given)
+            {
+                string full;
+                try { full = Path.GetFullPath(value); } catch (ArgumentException) { continue; }
+                int at = e.Message.IndexOf(full, StringComparison.Ordinal);
+                if (at < 0) continue;
+                // The path as the message names it: from the user's folder to the closing quote.
+                int end = e.Message.IndexOf('\'', at);
+                return end > at ? e.Message[at..end] : full;
+            }
+            return null;
+        }
+
         public static RootCommand Build(CliConsole console) => new("LatentLab: train, measure and see the latent spaces of autoencoders")
         {
             TrainCommand.Create(console),
@@ -63,9 +85,16 @@ namespace LatentLab.Cli
                 console.WriteError(e.Message);
                 return ExitCodes.BadInput;
             }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException && UserPath(parse, e) is { } path)
+            {
+                // An I/O failure on a path the user gave (a folder vanished, a disk filled, permissions changed while
+                // running) is theirs to fix: one line. Any other exception is a bug and keeps its stack trace.
+                console.WriteError($"{path}: {Commands.PathChecks.Reason(e)}");
+                return ExitCodes.BadInput;
+            }
             catch (OperationCanceledException) when (cancel.IsCancellationRequested)
             {
-                console.WriteError("interrupted");
+                console.WriteError("interrupted; every file written is complete; run the same command again to continue");
                 return ExitCodes.Interrupted;
             }
         }

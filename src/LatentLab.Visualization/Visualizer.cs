@@ -28,7 +28,10 @@ public sealed record VisualizeResult(IReadOnlyList<string> Written, IReadOnlyLis
 /// <c>figures/</c> and <c>animations/</c>. Each file is written atomically.</summary>
 public static class Visualizer
 {
-    public static VisualizeResult Run(Autoencoder model, Dataset data, RunFolder folder, VisualizeOptions options, IProgress<string>? progress = null)
+    /// <remarks>Cancellation is honoured between pictures (OperationCanceledException): what is written is complete,
+    /// and running again redraws everything.</remarks>
+    public static VisualizeResult Run(Autoencoder model, Dataset data, RunFolder folder, VisualizeOptions options, IProgress<string>? progress = null,
+        CancellationToken cancel = default)
     {
         options.Validate();
         model.eval();
@@ -52,6 +55,8 @@ public static class Visualizer
             written.Add(path);
         }
 
+        cancel.ThrowIfCancellationRequested();
+
         progress?.Report("encoding the test split");
         var codes = Evaluator.EncodeAll(model, data.TestImages);           // [N, d] float64
         string zName = isVae ? "z = mu" : "z";
@@ -64,6 +69,8 @@ public static class Visualizer
         string planeTitle = pca is null
             ? $"{name}: test latents ({zName}), {planePoints.Count:N0} images"
             : $"{name}: PCA of the {latentDim}-d test latents ({zName}), {planePoints.Count:N0} images";
+
+        cancel.ThrowIfCancellationRequested();
 
         progress?.Report("latent scatter");
         Png(Figures.Scatter(planeTitle, PlaneAxis(0), PlaneAxis(1), planePoints), F("latent_scatter.png"));
@@ -80,9 +87,12 @@ public static class Visualizer
 
         if (latentDim == 2)
         {
+            cancel.ThrowIfCancellationRequested();
             progress?.Report("decoded manifold");
             Png(Manifold(model, codes, isVae, shape), F("manifold.png"), 900, 900);
         }
+
+        cancel.ThrowIfCancellationRequested();
 
         progress?.Report("reconstructions");
         var fixedIndices = FirstOfEachClass(labels, classNames.Count, perClass: Math.Max(2, 20 / classNames.Count));
@@ -109,6 +119,8 @@ public static class Visualizer
             Png(plot, F("reconstructions.png"), 1000, 480);
         }
 
+        cancel.ThrowIfCancellationRequested();
+
         progress?.Report("samples");
         using (var rng = new Generator((ulong)options.Seed + 11))
         {
@@ -129,6 +141,8 @@ public static class Visualizer
             Png(Figures.Images(title, isVae ? "decoded from prior samples" : "an AE has no prior: a full-covariance Gaussian fitted by maximum likelihood",
                 "", samples, shape, 8, gap: 2), F("samples.png"), 820, 900);
         }
+
+        cancel.ThrowIfCancellationRequested();
 
         progress?.Report("latent histograms");
         var perDim = Enumerable.Range(0, latentDim).Select(d => codes.select(1, d).data<double>().ToArray()).ToArray();
@@ -155,9 +169,13 @@ public static class Visualizer
         }
         else skipped.Add($"training_curves.png: no {Path.GetFileName(folder.HistoryPath)}");
 
+        cancel.ThrowIfCancellationRequested();
+
         progress?.Report("sampling animation");
         Gif.Save(A("sampling.gif"), SamplingFrames(model, codes, plane, pca, planePoints, planeTitle, PlaneAxis, labels, classNames, options.Frames, shape));
         written.Add(A("sampling.gif"));
+
+        cancel.ThrowIfCancellationRequested();
 
         progress?.Report("interpolation animation");
         Gif.Save(A("interpolation.gif"), InterpolationFrames(model, data, labels, classNames, frames: 60), delayCentiseconds: 6, lastDelayCentiseconds: 6);
@@ -167,6 +185,7 @@ public static class Visualizer
         {
             if (File.Exists(folder.SnapshotsPath))
             {
+                cancel.ThrowIfCancellationRequested();
                 progress?.Report("latent evolution animation");
                 var snapshots = LatentSnapshots.Read(folder.SnapshotsPath);
                 var snapshotLabels = LatentSnapshots.ReadLabels(folder.SnapshotsPath).to(ScalarType.Int32).data<int>().ToArray();

@@ -59,7 +59,7 @@ public static class CompareCommand
         new EvaluationOptions(iwaeK).Validate();
         var visualize = new VisualizeOptions(parse.GetValue(TsnePointsOption)).Validate();
         bool retrain = parse.GetValue(RetrainOption);
-        string outRoot = parse.GetValue(OutOption)!;
+        string outRoot = PathChecks.WritableFolder(parse.GetValue(OutOption)!, "--out");
         int threads = TorchRuntime.ConfigureThreads(parse.GetValue(ThreadsOption));
 
         using var data = await choice.LoadAsync(console, parse.GetValue(DataDirOption), cancel);
@@ -113,7 +113,7 @@ public static class CompareCommand
                 if (plan.Visualize)
                 {
                     var stage = new SynchronousProgress<string>(s => current.Description = $"{name}: drawing, {s}");
-                    var drawn = await Task.Run(() => Visualizer.Run(model, data, plan.Folder, visualize with { Seed = record.Training.Seed }, stage), CancellationToken.None);
+                    var drawn = await Task.Run(() => Visualizer.Run(model, data, plan.Folder, visualize with { Seed = record.Training.Seed }, stage, cancel), CancellationToken.None);
                     console.Out.MarkupLineInterpolated($"{name}: drew {drawn.Written.Count} figures and animations");
                     foreach (var note in drawn.Skipped) console.Out.MarkupLineInterpolated($"[yellow]{name}: skipped {note}[/]");
                     done += VisualizationUnits;

@@ -28,7 +28,8 @@ public static class DataCommand
     static async Task<int> FetchAsync(ParseResult parse, CliConsole console, CancellationToken cancel)
     {
         var spec = DatasetCatalog.Get(parse.GetValue(NameArgument)!);
-        var root = DataDirectory.Resolve(parse.GetValue(DataDirOption));
+        var root = PathChecks.FolderNotFile(DataDirectory.Resolve(parse.GetValue(DataDirOption)), "--data-dir");
+        if (parse.GetValue(ForceOption) || DatasetFiles.Locate(spec, root) is null) PathChecks.WritableFolder(root, "--data-dir");
         var files = await FetchDisplay.EnsureAsync(console.Out, spec, root, parse.GetValue(ForceOption), cancel);
         // Loading checks every claim of the files (shapes, labels, checksums), not just that they exist.
         using var dataset = Dataset.Load(files);

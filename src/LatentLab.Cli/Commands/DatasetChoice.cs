@@ -39,9 +39,12 @@ public sealed record DatasetChoice(string Value, ImageFolderOptions FolderOption
     /// <summary>Loads the dataset: a folder through its cache, a catalog dataset fetched first when missing.</summary>
     public async Task<Dataset> LoadAsync(CliConsole console, string? dataDir, CancellationToken cancel)
     {
-        string dataRoot = DataDirectory.Resolve(dataDir);
+        string dataRoot = PathChecks.FolderNotFile(DataDirectory.Resolve(dataDir), "--data-dir");
         if (IsFolder) return await ImageFolderDisplay.LoadAsync(console, Value, FolderOptions, dataRoot, cancel);
-        var files = await FetchDisplay.EnsureAsync(console.Out, DatasetCatalog.Get(Value), dataRoot, force: false, cancel);
+        var spec = DatasetCatalog.Get(Value);
+        // Fetching writes into the data folder: prove it writable first, rather than after a download.
+        if (DatasetFiles.Locate(spec, dataRoot) is null) PathChecks.WritableFolder(dataRoot, "--data-dir");
+        var files = await FetchDisplay.EnsureAsync(console.Out, spec, dataRoot, force: false, cancel);
         return Dataset.Load(files);
     }
 

@@ -58,6 +58,7 @@ public static class TrainCommand
         var training = new TrainingConfig(parse.GetValue(EpochsOption), parse.GetValue(BatchSizeOption),
             parse.GetValue(LearningRateOption), parse.GetValue(SeedOption), parse.GetValue(BinarizeOption)).Validate();
         var choice = DatasetChoice.From(parse, DatasetOption);
+        string outRoot = PathChecks.WritableFolder(parse.GetValue(OutOption)!, "--out");
         var evaluation = new Evaluation.EvaluationOptions(parse.GetValue(IwaeKOption), training.Seed, training.Binarize).Validate();
         var trainSize = Positive(parse.GetValue(TrainSizeOption), "--train-size");
         var testSize = Positive(parse.GetValue(TestSizeOption), "--test-size");
@@ -68,7 +69,7 @@ public static class TrainCommand
         using var data = trainSize is null && testSize is null ? null : full.Slice(trainSize ?? full.TrainCount, testSize ?? full.TestCount);
         var dataset = data ?? full;
 
-        var folder = RunFolder.For(parse.GetValue(OutOption)!, dataset.Name, model.Name);
+        var folder = RunFolder.For(outRoot, dataset.Name, model.Name);
         using var trainer = new Trainer(model, training, dataset, folder);
         console.Out.MarkupLineInterpolated(
             $"training {model.Name} ({ModelRegistry.Describe(model)}, {trainer.Record().Parameters:N0} parameters) on {dataset.TrainCount:N0} {dataset.Name} images, {threads} threads");

@@ -19,8 +19,11 @@ public sealed class TrainedRun : IDisposable
     public static (string Dataset, RunFolder Folder, RunRecord Record) Locate(string dataset, string outRoot, string model)
     {
         string name = ImageFolder.IsFolder(dataset) ? ImageFolder.NameOf(dataset) : DatasetCatalog.Get(dataset).Name;
-        var folder = RunFolder.For(outRoot, name, model);
-        return (dataset, folder, folder.ReadRecord());
+        var folder = RunFolder.For(PathChecks.FolderNotFile(outRoot, "--out"), name, model);
+        var record = folder.ReadRecord();
+        // evaluate and visualize write into the run folder: a read-only one fails now, not after the work.
+        PathChecks.WritableFolder(folder.Root, "--out");
+        return (dataset, folder, record);
     }
 
     /// <summary>Sets the thread count, fetches the dataset when missing, loads it and the model's weights.</summary>

@@ -28,17 +28,18 @@ public static class VisualizeCommand
             var located = TrainedRun.Locate(parse.GetValue(DatasetOption)!, parse.GetValue(OutOption)!, parse.GetValue(ModelOption)!);
             var options = new VisualizeOptions(parse.GetValue(TsnePointsOption), Frames: parse.GetValue(FramesOption), Seed: located.Record.Training.Seed).Validate();
             using var run = await TrainedRun.OpenAsync(console, located, parse.GetValue(DataDirOption), parse.GetValue(ThreadsOption), cancel);
-            Run(console, run.Model, run.Data, run.Folder, options);
+            Run(console, run.Model, run.Data, run.Folder, options, cancel);
             return ExitCodes.Success;
         });
         return command;
     }
 
     /// <summary>Draws everything with a status display and lists the files (also used by compare).</summary>
-    public static VisualizeResult Run(CliConsole console, Models.Autoencoder model, Dataset data, RunFolder folder, VisualizeOptions options)
+    public static VisualizeResult Run(CliConsole console, Models.Autoencoder model, Dataset data, RunFolder folder, VisualizeOptions options,
+        CancellationToken cancel = default)
     {
         var clock = System.Diagnostics.Stopwatch.StartNew();
-        var result = StatusDisplay.Run(console.Out, $"drawing {model.Config.Name}", progress => Visualizer.Run(model, data, folder, options, progress));
+        var result = StatusDisplay.Run(console.Out, $"drawing {model.Config.Name}", progress => Visualizer.Run(model, data, folder, options, progress, cancel));
         foreach (var path in result.Written)
             console.Out.MarkupLineInterpolated($"wrote {Shown(path)}");
         foreach (var note in result.Skipped)
