@@ -9,6 +9,7 @@ using LatentLab.Models;
 using LatentLab.Runtime;
 using LatentLab.Training;
 using LatentLab.Visualization;
+using LatentLab.Visualization.Comparisons;
 using LatentLab.Visualization.Report;
 using Spectre.Console;
 
@@ -21,7 +22,7 @@ public static class CompareCommand
 {
     static readonly Option<string> DatasetOption = CommonOptions.Dataset();
     static readonly Option<int> EpochsOption = new("--epochs") { Description = "Epochs to train each model", DefaultValueFactory = _ => 20 };
-    static readonly Option<string> ModelsOption = new("--models") { Description = "Comma-separated models to compare", DefaultValueFactory = _ => string.Join(",", ModelRegistry.Names) };
+    static readonly Option<string> ModelsOption = new("--models") { Description = "Comma-separated presets, or names of runs already trained in OUT/<dataset>/ with other options (vae_2d-beta4, vae_32d-conv)", DefaultValueFactory = _ => string.Join(",", ModelRegistry.Names) };
     static readonly Option<bool> RetrainOption = new("--retrain") { Description = "Train every listed model afresh, even when a finished one exists" };
     static readonly Option<string> OutOption = CommonOptions.Out();
     static readonly Option<string?> DataDirOption = CommonOptions.DataDir();
@@ -54,12 +55,12 @@ public static class CompareCommand
         var names = parse.GetValue(ModelsOption)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Distinct().ToList();
         if (names.Count == 0) throw new LatentLabException("--models lists no model");
         var arch = CommonOptions.ParseArch(parse.GetValue(ArchOption));
-        var presets = names.Select(n => ModelRegistry.Get(n).WithOverrides(arch: arch)).ToList();
+        string outRoot = PathChecks.WritableFolder(parse.GetValue(OutOption)!, "--out");
+        var presets = names.Select(n => Resolve(n, arch, RunFolder.For(outRoot, choice.Name, n))).ToList();
         int iwaeK = parse.GetValue(IwaeKOption);
         new EvaluationOptions(iwaeK).Validate();
         var visualize = new VisualizeOptions(parse.GetValue(TsnePointsOption)).Validate();
         bool retrain = parse.GetValue(RetrainOption);
-        string outRoot = PathChecks.WritableFolder(parse.GetValue(OutOption)!, "--out");
         int threads = TorchRuntime.ConfigureThreads(parse.GetValue(ThreadsOption));
 
         using var data = await choice.LoadAsync(console, parse.GetValue(DataDirOption), cancel);
@@ -75,6 +76,7 @@ public static class CompareCommand
         bool interrupted = false;
         var results = new List<ModelResult>();
         var explorers = new List<ExplorerModel>();
+        IReadOnlyList<ComparisonFigure> sideBySide = [];
 
         await TrainingDisplay.CreateProgress(console.Out).StartAsync(async ctx =>
         {
@@ -127,6 +129,18 @@ public static class CompareCommand
                 overall.Value = done;
                 if (cancel.IsCancellationRequested) { interrupted = true; return; }
             }
+            current.Description = "drawing the models side by side";
+            var runs = plans.Zip(results).Select(p => new ComparedRun(p.First.Model.Name, p.First.Folder.LoadModel(),
+                History.Read(p.First.Folder.HistoryPath), p.Second.Metrics, p.Second.PriorGapNats)).ToList();
+            try
+            {
+                var stage = new SynchronousProgress<string>(s => current.Description = s);
+                sideBySide = await Task.Run(() => SideBySide.Draw(runs, data, datasetFolder, training.Seed, stage, cancel), CancellationToken.None);
+            }
+            finally
+            {
+                foreach (var run in runs) run.Model.Dispose();
+            }
             current.Description = "writing the reports";
             overall.Value = overall.MaxValue;
             current.Value = current.MaxValue;
@@ -137,7 +151,7 @@ public static class CompareCommand
             return ExitCodes.Interrupted;
         }
 
-        var comparison = Comparison.Create(data.Name, results);
+        var comparison = Comparison.Create(data.Name, results, sideBySide);
         Json.WriteFile(Path.Combine(datasetFolder, Comparison.FileName), comparison);
         AtomicFile.WriteAllText(Path.Combine(datasetFolder, MarkdownReport.FileName), MarkdownReport.Render(comparison));
         AtomicFile.WriteAllText(Path.Combine(datasetFolder, HtmlReport.FileName), HtmlReport.Render(comparison, datasetFolder, explorers));
@@ -146,6 +160,15 @@ public static class CompareCommand
             console.Out.MarkupLineInterpolated($"wrote {Path.Combine(datasetFolder, file)}");
         console.Out.MarkupLineInterpolated($"done in {clock.Elapsed.TotalMinutes:0.0} min");
         return ExitCodes.Success;
+    }
+
+    /// <summary>A preset (with --arch applied), or the name of a run already trained in OUT/&lt;dataset&gt;/ with other
+    /// options (vae_2d-beta4, vae_32d-conv, ...), whose recorded configuration is used.</summary>
+    static ModelConfig Resolve(string name, Architecture? arch, RunFolder folder)
+    {
+        if (ModelRegistry.Names.Contains(name)) return ModelRegistry.Get(name).WithOverrides(arch: arch);
+        if (File.Exists(folder.ConfigPath)) return folder.ReadRecord().Model;
+        throw new LatentLabException($"unknown model '{name}': neither a preset ({string.Join(", ", ModelRegistry.Names)}) nor a run trained in {Path.GetDirectoryName(folder.Root)}");
     }
 
     /// <summary>What is left to do for one model, from the files in its folder.</summary>

@@ -4,29 +4,30 @@ namespace LatentLab.Cli.Commands;
 /// for an I/O failure on one of them.</summary>
 public static class PathChecks
 {
-    /// <summary>An output folder LatentLab will write into: created when missing, and proven writable by creating and
-    /// deleting one small file, so a bad --out fails before the dataset is loaded or a model trained.</summary>
+    /// <summary>An output folder LatentLab will write into, proven writable before any expensive work (loading data,
+    /// training) without changing anything: a small file is created and deleted in the folder, or, when the folder does
+    /// not exist yet, in its nearest existing ancestor (the folder itself is created when the first file is written).</summary>
     public static string WritableFolder(string path, string option)
     {
         var full = Path.GetFullPath(path);
         if (File.Exists(full)) throw new LatentLabException($"{option} {path}: is a file, not a folder");
-        try
+        var existing = full;
+        while (!Directory.Exists(existing))
         {
-            Directory.CreateDirectory(full);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            throw new LatentLabException($"{option} {path}: cannot create the folder ({Reason(e)})");
+            if (File.Exists(existing)) throw new LatentLabException($"{option} {path}: {existing} is a file, not a folder");
+            existing = Path.GetDirectoryName(existing) ?? throw new LatentLabException($"{option} {path}: no part of the path exists");
         }
         try
         {
-            var probe = Path.Combine(full, $".latentlab-write-check-{Environment.ProcessId}.tmp");
+            var probe = Path.Combine(existing, $".latentlab-write-check-{Environment.ProcessId}.tmp");
             using (File.Create(probe, 1, FileOptions.DeleteOnClose)) { }
             return full;
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            throw new LatentLabException($"{option} {path}: cannot write there ({Reason(e)})");
+            throw new LatentLabException(existing == full
+                ? $"{option} {path}: cannot write into the folder ({Reason(e)})"
+                : $"{option} {path}: cannot create the folder in {existing} ({Reason(e)})");
         }
     }
 

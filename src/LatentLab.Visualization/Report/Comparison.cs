@@ -27,8 +27,10 @@ public sealed record ModelResult(
 /// <summary>A VAE and an AE with the same latent dimension, and what their numbers say.</summary>
 public sealed record PairFinding(int LatentDim, string Vae, string Ae, IReadOnlyList<string> Sentences);
 
-/// <summary>comparison.json: every model's numbers side by side, and the findings drawn from them.</summary>
-public sealed record Comparison(string Dataset, DateTime CreatedUtc, IReadOnlyList<ModelResult> Models, IReadOnlyList<PairFinding> Pairs)
+/// <summary>comparison.json: every model's numbers side by side, the findings drawn from them, and the side-by-side
+/// figures (<see cref="Comparisons.SideBySide"/>) with their sentences.</summary>
+public sealed record Comparison(string Dataset, DateTime CreatedUtc, IReadOnlyList<ModelResult> Models, IReadOnlyList<PairFinding> Pairs,
+    IReadOnlyList<Comparisons.ComparisonFigure>? SideBySide = null)
 {
     public const string FileName = "comparison.json";
 
@@ -52,6 +54,6 @@ public sealed record Comparison(string Dataset, DateTime CreatedUtc, IReadOnlyLi
             priorGapNats, metrics, Files(folder.FiguresDir, "*.png"), Files(folder.AnimationsDir, "*.gif"));
     }
 
-    public static Comparison Create(string dataset, IReadOnlyList<ModelResult> models) =>
-        new(dataset, DateTime.UtcNow, models, Findings.ForPairs(models));
+    public static Comparison Create(string dataset, IReadOnlyList<ModelResult> models, IReadOnlyList<Comparisons.ComparisonFigure>? sideBySide = null) =>
+        new(dataset, DateTime.UtcNow, models, Findings.ForPairs(models), sideBySide ?? []);
 }

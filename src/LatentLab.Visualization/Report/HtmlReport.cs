@@ -51,6 +51,21 @@ public static class HtmlReport
         }
         h.AppendLine("</tbody></table>");
 
+        if (comparison.SideBySide is { Count: > 0 } sideBySide)
+        {
+            h.AppendLine("<h2>Side by side</h2>");
+            foreach (var figure in sideBySide)
+            {
+                var full = Path.Combine(datasetFolder, figure.File);
+                if (!File.Exists(full)) continue;
+                h.AppendLine($"<figure class=\"wide\"><img data-comparison=\"{E(Path.GetFileNameWithoutExtension(figure.File))}\" alt=\"{E(figure.Title)}\" "
+                             + $"src=\"data:image/png;base64,{Convert.ToBase64String(File.ReadAllBytes(full))}\"><figcaption>{E(figure.Title)} <code>{E(figure.File)}</code></figcaption></figure>");
+                h.AppendLine("<ul>");
+                foreach (var sentence in figure.Sentences) h.AppendLine($"<li>{E(sentence)}</li>");
+                h.AppendLine("</ul>");
+            }
+        }
+
         foreach (var pair in comparison.Pairs)
         {
             h.AppendLine($"<h2>{pair.LatentDim}-d: {E(pair.Vae)} against {E(pair.Ae)}</h2><ul>");
@@ -132,6 +147,7 @@ public static class HtmlReport
         .gallery { display: flex; flex-wrap: wrap; gap: 1em; }
         figure { margin: 0; max-width: 100%; }
         figure img { max-width: 560px; width: 100%; border: 1px solid #eee; }
+        figure.wide img { max-width: 1150px; width: auto; }
         figcaption { font-size: 0.9em; color: #555; }
         """;
 }

@@ -23,6 +23,18 @@ public static class MarkdownReport
         foreach (var row in Table.Rows)
             md.AppendLine($"| {Cell(row.Metric)} | {row.Unit} | {row.Better} | {string.Join(" | ", models.Select(m => Cell(row.Value(m))))} |");
         md.AppendLine();
+        if (comparison.SideBySide is { Count: > 0 } sideBySide)
+        {
+            md.AppendLine("## Side by side");
+            md.AppendLine();
+            foreach (var figure in sideBySide)
+            {
+                md.AppendLine($"![{figure.Title}]({figure.File})");
+                md.AppendLine();
+                foreach (var sentence in figure.Sentences) md.AppendLine($"- {sentence}");
+                md.AppendLine();
+            }
+        }
         foreach (var pair in comparison.Pairs)
         {
             md.AppendLine($"## {pair.LatentDim}-d: {pair.Vae} against {pair.Ae}");

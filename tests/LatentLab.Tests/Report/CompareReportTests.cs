@@ -55,7 +55,47 @@ public class CompareReportTests(CompareFixture run) : IClassFixture<CompareFixtu
         var html = File.ReadAllText(Path.Combine(run.DatasetFolder, HtmlReport.FileName));
         Assert.DoesNotContain("src=\"http", html);
         Assert.DoesNotContain("href=\"http", html);
-        Assert.Equal(10 + 9 + 9 + 8, CountOf(html, "<img "));    // vae_2d 7 + 3, ae_2d 6 + 3, vae_32d 7 + 2, ae_32d 6 + 2
+        Assert.Equal(6 + 10 + 9 + 9 + 8, CountOf(html, "<img "));    // side by side 6; vae_2d 7 + 3, ae_2d 6 + 3, vae_32d 7 + 2, ae_32d 6 + 2
+    }
+
+    [Fact]
+    public void TheSideBySideFiguresShowEveryModelInItsPlace()
+    {
+        Assert.True(run.Exit == 0, run.Output);
+        string Figure(string file) => Path.Combine(run.DatasetFolder, "comparison", file);
+        SkiaSharp.SKBitmap Load(string file) => SkiaSharp.SKBitmap.Decode(Figure(file)) ?? throw new Xunit.Sdk.XunitException($"{file} is not a PNG");
+        static void NotBlank(SkiaSharp.SKBitmap b, string name)
+        {
+            int dark = 0, light = 0;
+            for (int y = 0; y < b.Height; y += 3)
+                for (int x = 0; x < b.Width; x += 3)
+                {
+                    var p = b.GetPixel(x, y);
+                    if (p.Red + p.Green + p.Blue < 150) dark++; else if (p.Red + p.Green + p.Blue > 600) light++;
+                }
+            Assert.True(dark > 100 && light > 100, $"{name} looks blank ({dark} dark, {light} light samples)");
+        }
+        // Reconstructions: a column per class (the first test image of each), rows: original + the four models.
+        using (var b = Load("reconstructions.png"))
+        {
+            Assert.Equal((190 + 10 * (84 + 8) + 8, 70 + 5 * (84 + 22 + 8) + 8), (b.Width, b.Height));
+            NotBlank(b, "reconstructions.png");
+        }
+        using (var b = Load("latent_planes.png")) { Assert.Equal((2 * 720, 640), (b.Width, b.Height)); NotBlank(b, "latent_planes.png"); }   // the two 2-d models
+        using (var b = Load("samples.png")) { Assert.Equal(4 * (6 * 56 + 7 * 2 + 30) + 30, b.Width); NotBlank(b, "samples.png"); }       // four panels of 6 x 6
+        using (var b = Load("training_curves.png")) NotBlank(b, "training_curves.png");
+        using (var b = Load("latent_spread.png")) NotBlank(b, "latent_spread.png");
+        using (var b = Load("traversals.png"))                                                                                                  // the two 32-d models, 6 rows x 7 steps
+        {
+            Assert.Equal((2 * (7 * 56 + 8 * 2 + 60) + 60, 100 + 6 * 56 + 7 * 2 + 40), (b.Width, b.Height));
+            NotBlank(b, "traversals.png");
+        }
+        using var json = JsonDocument.Parse(File.ReadAllText(Path.Combine(run.DatasetFolder, Comparison.FileName)));
+        var figures = json.RootElement.GetProperty("side_by_side").EnumerateArray().ToList();
+        Assert.Equal(["comparison/reconstructions.png", "comparison/latent_planes.png", "comparison/samples.png", "comparison/training_curves.png",
+            "comparison/latent_spread.png", "comparison/traversals.png"], figures.Select(f => f.GetProperty("file").GetString()));
+        Assert.All(figures, f => Assert.NotEmpty(f.GetProperty("sentences").EnumerateArray()));
+        Assert.Contains("## Side by side", File.ReadAllText(Path.Combine(run.DatasetFolder, MarkdownReport.FileName)));
     }
 
     [Fact]
@@ -124,6 +164,10 @@ public static class BrowserCheck
         page.PageError += (_, error) => errors.Add(error);
         await page.GotoAsync(new Uri(Path.Combine(datasetFolder, HtmlReport.FileName)).AbsoluteUri);
         await page.WaitForFunctionAsync("() => window.latentlab && Object.keys(window.latentlab.explorers).length === " + names.Length + "");
+        // Every side-by-side figure loaded as an image.
+        var widths = await page.EvaluateAsync<int[]>("() => Array.from(document.querySelectorAll('img[data-comparison]')).map(i => i.naturalWidth)");
+        Assert.Equal(6, widths.Length);
+        Assert.All(widths, w => Assert.True(w > 0));
 
         foreach (var name in names)
         {
