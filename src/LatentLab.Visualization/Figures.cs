@@ -43,8 +43,13 @@ public static class Figures
         CoordinateRect? extent = null, int gap = 0)
     {
         var plot = Theme.NewPlot(title, xLabel, yLabel);
-        var tiles = Raster.Tiles(pixels, shape, columns, gap: gap);
-        plot.Add.Plottable(new BitmapRect(tiles, extent ?? new CoordinateRect(0, tiles.Width, 0, tiles.Height)));
+        // Tiles at an integer scale that makes the grid about as large as it is shown (~800 pixels), so that drawing it
+        // resamples by a factor near 1 and every gap between tiles comes out equally wide.
+        int rows = (pixels.Length / shape.Pixels + columns - 1) / columns;
+        int naturalWidth = columns * shape.Width + (columns + 1) * gap, naturalHeight = rows * shape.Height + (rows + 1) * gap;
+        int scale = Math.Max(1, 800 / Math.Max(naturalWidth, naturalHeight));
+        var tiles = Raster.Tiles(pixels, shape, columns, scale, gap * scale);
+        plot.Add.Plottable(new BitmapRect(tiles, extent ?? new CoordinateRect(0, naturalWidth, 0, naturalHeight)));
         if (extent is null)
         {
             plot.Axes.Bottom.TickLabelStyle.IsVisible = false;
@@ -69,7 +74,7 @@ public static class Figures
         var bitmap = Raster.Blank(columns * panelWidth, rows * panelHeight + header);
         using var canvas = new SKCanvas(bitmap);
         using (var font = Theme.Font(Theme.TitleSize, bold: true))
-            Raster.CenteredText(canvas, title, bitmap.Width / 2f, 38, font);
+            Raster.CenteredText(canvas, title, bitmap.Width / 2f, 38, font, maxWidth: bitmap.Width - 20);
         for (int d = 0; d < panels; d++)
         {
             var values = dimensions[d];
@@ -156,6 +161,6 @@ sealed class BitmapRect(SKBitmap bitmap, CoordinateRect rect) : IPlottable
     public void Render(RenderPack rp)
     {
         var pixels = Axes.GetPixelRect(rect);
-        rp.Canvas.DrawImage(_image, new SKRect(pixels.Left, pixels.Top, pixels.Right, pixels.Bottom), new SKSamplingOptions(SKFilterMode.Nearest));
+        rp.Canvas.DrawImage(_image, new SKRect(pixels.Left, pixels.Top, pixels.Right, pixels.Bottom), new SKSamplingOptions(SKFilterMode.Linear, SKMipmapMode.Linear));
     }
 }

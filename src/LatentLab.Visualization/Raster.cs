@@ -82,9 +82,16 @@ public static class Raster
         AtomicFile.WriteAllBytes(path, EncodePng(bitmap));
     }
 
-    /// <summary>Draws <paramref name="text"/> centred horizontally at baseline <paramref name="y"/>.</summary>
-    public static void CenteredText(SKCanvas canvas, string text, float centerX, float y, SKFont font, SKColor? color = null)
+    /// <summary>Draws <paramref name="text"/> centred horizontally at baseline <paramref name="y"/>; with
+    /// <paramref name="maxWidth"/>, in a smaller size when it would be wider (a long title is never cut off).</summary>
+    public static void CenteredText(SKCanvas canvas, string text, float centerX, float y, SKFont font, SKColor? color = null, float? maxWidth = null)
     {
+        if (maxWidth is { } limit && font.MeasureText(text) > limit)
+        {
+            using var smaller = new SKFont(font.Typeface, font.Size * limit / font.MeasureText(text));
+            CenteredText(canvas, text, centerX, y, smaller, color);
+            return;
+        }
         using var paint = new SKPaint { Color = color ?? SKColors.Black, IsAntialias = true };
         canvas.DrawText(text, centerX, y, SKTextAlign.Center, font, paint);
     }

@@ -244,6 +244,9 @@ public static class Visualizer
         var ticks = Enumerable.Range(0, grid).Where(i => i % 3 == 0 || i == grid - 1).ToArray();
         plot.Axes.Bottom.SetTicks(ticks.Select(i => i + 0.5).ToArray(), ticks.Select(i => z1[i].ToString("0.##")).ToArray());
         plot.Axes.Left.SetTicks(ticks.Select(i => i + 0.5).ToArray(), ticks.Select(i => z2[i].ToString("0.##")).ToArray());
+        // The figure is drawn large (900 x 900): ticks and labels at the usual sizes would be small in it.
+        plot.Axes.Bottom.TickLabelStyle.FontSize = plot.Axes.Left.TickLabelStyle.FontSize = Theme.LabelSize;
+        plot.Axes.Bottom.Label.FontSize = plot.Axes.Left.Label.FontSize = Theme.TitleSize - 2;
         return plot;
     }
 

@@ -105,7 +105,8 @@ public static class CompareCommand
                 {
                     var options = new EvaluationOptions(iwaeK, record.Training.Seed, record.Training.Binarize);
                     var stage = new SynchronousProgress<string>(s => current.Description = $"{name}: evaluating, {s}");
-                    current.Value = 0;
+                    // The stages report text ("IWAE k=100: 1,984/10,000 images"), not a fraction: no percentage to show.
+                    current.IsIndeterminate = true;
                     var metrics = await Task.Run(() => Evaluator.Evaluate(model, data, options, stage), CancellationToken.None);
                     Json.WriteFile(plan.Folder.MetricsPath, metrics);
                     console.Out.MarkupLineInterpolated($"{name}: evaluated in {metrics.EvalSeconds:0.0} s: MSE {metrics.TestMse:0.00000}, SSIM {metrics.TestSsim:0.000}{(metrics.TestLogPxIwae is { } lp ? $", log p(x) >= {lp:0.00}" : "")}");
@@ -115,12 +116,14 @@ public static class CompareCommand
                 if (plan.Visualize)
                 {
                     var stage = new SynchronousProgress<string>(s => current.Description = $"{name}: drawing, {s}");
+                    current.IsIndeterminate = true;
                     var drawn = await Task.Run(() => Visualizer.Run(model, data, plan.Folder, visualize with { Seed = record.Training.Seed }, stage, cancel), CancellationToken.None);
                     console.Out.MarkupLineInterpolated($"{name}: drew {drawn.Written.Count} figures and animations");
                     foreach (var note in drawn.Skipped) console.Out.MarkupLineInterpolated($"[yellow]{name}: skipped {note}[/]");
                     done += VisualizationUnits;
                     overall.Value = done;
                 }
+                current.IsIndeterminate = false;
                 current.Description = $"{name}: measuring the codes against N(0, I)";
                 double gap = PriorGap.Measure(model, data.TestImages, record.Training.Seed);
                 results.Add(Comparison.Collect(plan.Folder, gap));

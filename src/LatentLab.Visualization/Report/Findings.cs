@@ -55,7 +55,7 @@ public static class Findings
         if (v.ActiveUnits is { } active && v.KlPerDim is { } kl)
             s.Add(active < kl.Length
                 ? $"{active} of {vae.Name}'s {kl.Length} latent dimensions are active; the KL term switched the other {kl.Length - active} off (their codes do not vary with the image)."
-                : $"All {kl.Length} of {vae.Name}'s latent dimensions are active.");
+                : kl.Length == 2 ? $"Both of {vae.Name}'s latent dimensions are active." : $"All {kl.Length} of {vae.Name}'s latent dimensions are active.");
 
         // Time.
         s.Add($"Training took {F(vae.TrainingSeconds, "0")} s ({Epochs(vae.EpochsTrained)}) for {vae.Name} and {F(ae.TrainingSeconds, "0")} s ({Epochs(ae.EpochsTrained)}) for {ae.Name}.");
