@@ -13,7 +13,7 @@ public static class Animations
     {
         if (path.Count != images.Count || path.Count != captions.Count) throw new ArgumentException("one path point, image and caption per frame");
         const int width = 1040, height = 600, plotWidth = 660;
-        int scale = Math.Max(1, 336 / Math.Max(shape.Width, shape.Height)), tile = shape.Width * scale, tileHeight = shape.Height * scale;
+        int scale = Math.Max(1, 280 / Math.Max(shape.Width, shape.Height)), tile = shape.Width * scale, tileHeight = shape.Height * scale;
         using var background = Raster.Blank(width, height);
         using (var canvas = new SKCanvas(background))
         {

@@ -11,7 +11,7 @@ namespace LatentLab.Visualization;
 
 /// <summary>Settings of <see cref="Visualizer"/>. <paramref name="TsnePoints"/> test codes go into the exact t-SNE
 /// (32-d models) at <paramref name="Perplexity"/>; <paramref name="Frames"/> is the length of the sampling animation.</summary>
-public sealed record VisualizeOptions(int TsnePoints = 2000, double Perplexity = 30, int Frames = 96, long Seed = 0)
+public sealed record VisualizeOptions(int TsnePoints = 2000, double Perplexity = 30, int Frames = 60, long Seed = 0)
 {
     public VisualizeOptions Validate()
     {
@@ -178,7 +178,7 @@ public static class Visualizer
         cancel.ThrowIfCancellationRequested();
 
         progress?.Report("interpolation animation");
-        Gif.Save(A("interpolation.gif"), InterpolationFrames(model, data, labels, classNames, frames: 60), delayCentiseconds: 6, lastDelayCentiseconds: 6);
+        Gif.Save(A("interpolation.gif"), InterpolationFrames(model, data, labels, classNames, frames: 40), delayCentiseconds: 8, lastDelayCentiseconds: 8);
         written.Add(A("interpolation.gif"));
 
         if (LatentSnapshots.Applies(model.Config))
@@ -192,7 +192,9 @@ public static class Visualizer
                 var series = snapshots.Select(s => (s.Key, s.Value.select(1, 0).to(ScalarType.Float64).data<double>().ToArray(),
                     s.Value.select(1, 1).to(ScalarType.Float64).data<double>().ToArray())).ToList();
                 int epochs = series[^1].Key;
-                int tweens = Math.Clamp((int)Math.Ceiling(90.0 / Math.Max(1, series.Count - 1)) - 1, 0, 9);
+                // About 45 frames in all, whatever the number of epochs: each frame redraws thousands of points, so the
+                // frame count is what the file's size follows.
+                int tweens = Math.Clamp((int)Math.Ceiling(45.0 / Math.Max(1, series.Count - 1)) - 1, 0, 9);
                 Gif.Save(A("latent_evolution.gif"), Animations.Evolution(name, series, snapshotLabels, classNames, tweens, epochs),
                     delayCentiseconds: 8, lastDelayCentiseconds: 200);
                 written.Add(A("latent_evolution.gif"));

@@ -16,7 +16,7 @@ public static class VisualizeCommand
     static readonly Option<string?> DataDirOption = CommonOptions.DataDir();
     static readonly Option<int?> ThreadsOption = CommonOptions.Threads();
     static readonly Option<int> TsnePointsOption = new("--tsne-points") { Description = "Test codes in the t-SNE of a model with more than 2 latent dimensions (50-5000)", DefaultValueFactory = _ => 2000 };
-    static readonly Option<int> FramesOption = new("--frames") { Description = "Frames of the sampling animation (10-600)", DefaultValueFactory = _ => 96 };
+    static readonly Option<int> FramesOption = new("--frames") { Description = "Frames of the sampling animation (10-600)", DefaultValueFactory = _ => 60 };
 
     public static Command Create(CliConsole console)
     {

@@ -110,7 +110,7 @@ public static class HtmlReport
                 points = Base64(x.Points),
                 labels = Convert.ToBase64String(x.Labels),
                 image = new[] { x.Image.Channels, x.Image.Height, x.Image.Width },
-                layers = x.Layers.Select(l => new { kind = l.Kind, shape = l.Shape, weight = Base64(l.Weight), bias = Base64(l.Bias), relu = l.Relu }),
+                layers = x.Layers.Select(l => new { kind = l.Kind, shape = l.Shape, count = l.Weight.Length, weight = PackWeights(l.Weight), bias = Base64(l.Bias), relu = l.Relu }),
             });
             // JSON inside <script type="application/json"> cannot end the element: '<' is escaped by the serializer.
             h.AppendLine($"<script type=\"application/json\" id=\"latentlab-explorer-data\">{JsonSerializer.Serialize(data)}</script>");
@@ -118,6 +118,26 @@ public static class HtmlReport
         }
         h.AppendLine("</body></html>");
         return h.ToString();
+    }
+
+    /// <summary>A layer's weights, compact: each float32 rounded to 16 significant bits (relative error at most 2^-17,
+    /// far below what a pixel shows: the page's images stay within 1e-4 of the C# decoder's), its four bytes split into
+    /// planes (sign and exponent bytes, which repeat, come together), deflated, base64. The explorer's weights take
+    /// about half the room of plain base64 float32.</summary>
+    public static string PackWeights(float[] values)
+    {
+        int n = values.Length;
+        var planes = new byte[4 * n];
+        for (int i = 0; i < n; i++)
+        {
+            uint bits = BitConverter.SingleToUInt32Bits(values[i]);
+            if ((bits & 0x7F800000) != 0x7F800000) bits = (bits + 0x80) & 0xFFFFFF00;   // round to nearest, low byte cleared
+            for (int b = 0; b < 4; b++) planes[b * n + i] = (byte)(bits >> (8 * b));
+        }
+        using var output = new MemoryStream();
+        using (var deflate = new System.IO.Compression.DeflateStream(output, System.IO.Compression.CompressionLevel.SmallestSize, leaveOpen: true))
+            deflate.Write(planes);
+        return Convert.ToBase64String(output.ToArray());
     }
 
     static string Base64(float[] values) => Convert.ToBase64String(System.Runtime.InteropServices.MemoryMarshal.AsBytes(values.AsSpan()));

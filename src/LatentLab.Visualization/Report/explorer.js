@@ -4,7 +4,8 @@
   "use strict";
   const COLOURS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"];
 
-  function floats(base64) {
+  function floats(base64, buffer) {
+    if (buffer) return new Float32Array(buffer);
     const bytes = Uint8Array.from(atob(base64), c => c.charCodeAt(0));
     return new Float32Array(bytes.buffer);
   }
@@ -13,7 +14,7 @@
   // 4x4 transposed convolutions of stride 2 and padding 1 (weight [in, out, 4, 4]); ReLU where the layer says so,
   // sigmoid after the last. Values are kept as flat Float64Arrays in PyTorch's [C, H, W] order.
   function makeDecoder(layers) {
-    const parsed = layers.map(l => ({ kind: l.kind, shape: l.shape, relu: l.relu, w: floats(l.weight), b: floats(l.bias) }));
+    const parsed = layers.map(l => ({ kind: l.kind, shape: l.shape, relu: l.relu, w: l.w, b: l.b }));
     function linear(layer, x) {
       const [rows, cols] = layer.shape;
       const y = new Float64Array(rows);
@@ -61,6 +62,18 @@
       });
       return x;
     };
+  }
+
+  // Weights arrive packed (HtmlReport.PackWeights): float32 rounded to 16 significant bits, split into byte planes
+  // (all first bytes, then all second bytes, ...), deflated. Inflate with the browser's own DecompressionStream.
+  async function unpack(base64, count) {
+    const packed = Uint8Array.from(atob(base64), c => c.charCodeAt(0));
+    const stream = new Blob([packed]).stream().pipeThrough(new DecompressionStream("deflate-raw"));
+    const planes = new Uint8Array(await new Response(stream).arrayBuffer());
+    const bytes = new Uint8Array(4 * count);
+    for (let i = 0; i < count; i++)
+      for (let b = 0; b < 4; b++) bytes[4 * i + b] = planes[b * count + i];
+    return floats(null, bytes.buffer);
   }
 
   function setUp(root, model) {
@@ -132,8 +145,14 @@
 
   const data = JSON.parse(document.getElementById("latentlab-explorer-data").textContent);
   window.latentlab = { explorers: {} };
-  for (const model of data) {
-    const root = document.querySelector('.explorer[data-model="' + model.name + '"]');
-    window.latentlab.explorers[model.name] = setUp(root, model);
-  }
+  (async () => {
+    for (const model of data) {
+      for (const layer of model.layers) {
+        layer.w = await unpack(layer.weight, layer.count);
+        layer.b = floats(layer.bias);
+      }
+      const root = document.querySelector('.explorer[data-model="' + model.name + '"]');
+      window.latentlab.explorers[model.name] = setUp(root, model);
+    }
+  })().catch(error => console.error("latent explorer: " + error));
 })();

@@ -23,6 +23,6 @@ public static class ModelRegistry
     public static string Describe(ModelConfig c) =>
         $"{(c.Kind == ModelKind.Vae ? "variational" : "deterministic")} autoencoder, " +
         (c.Arch == Architecture.Conv
-            ? $"conv {c.Image} -{string.Join("-", c.ConvChannels)}-{string.Join("-", c.HiddenDims)}-{c.LatentDim}"
+            ? $"conv {c.Image}: conv {string.Join("-", c.ConvChannels)}, dense {string.Join("-", c.HiddenDims)}-{c.LatentDim}"
             : $"{c.InputDim}-{string.Join("-", c.HiddenDims)}-{c.LatentDim} MLP") + $", {c.Recon.ToString().ToLowerInvariant()} reconstruction";
 }
