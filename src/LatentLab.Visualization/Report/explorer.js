@@ -67,6 +67,7 @@
   // Weights arrive packed (HtmlReport.PackWeights): float32 rounded to 16 significant bits, split into byte planes
   // (all first bytes, then all second bytes, ...), deflated. Inflate with the browser's own DecompressionStream.
   async function unpack(base64, count) {
+    if (count === 0) return new Float32Array(0);   // a reshape step: no weights, and an empty deflate stream
     const packed = Uint8Array.from(atob(base64), c => c.charCodeAt(0));
     const stream = new Blob([packed]).stream().pipeThrough(new DecompressionStream("deflate-raw"));
     const planes = new Uint8Array(await new Response(stream).arrayBuffer());

@@ -163,7 +163,14 @@ public static class BrowserCheck
         page.Console += (_, message) => { if (message.Type == "error") errors.Add(message.Text); };
         page.PageError += (_, error) => errors.Add(error);
         await page.GotoAsync(new Uri(Path.Combine(datasetFolder, HtmlReport.FileName)).AbsoluteUri);
-        await page.WaitForFunctionAsync("() => window.latentlab && Object.keys(window.latentlab.explorers).length === " + names.Length + "");
+        try
+        {
+            await page.WaitForFunctionAsync("() => window.latentlab && Object.keys(window.latentlab.explorers).length === " + names.Length + "");
+        }
+        catch (TimeoutException)
+        {
+            throw new Xunit.Sdk.XunitException($"the explorers did not start; page errors: {string.Join(" | ", errors)}");
+        }
         // Every side-by-side figure loaded as an image.
         var widths = await page.EvaluateAsync<int[]>("() => Array.from(document.querySelectorAll('img[data-comparison]')).map(i => i.naturalWidth)");
         Assert.Equal(6, widths.Length);
