@@ -47,6 +47,8 @@ interrupt() {   # interrupt LABEL SECONDS-MAX ARGS...: start the command, send a
 }
 
 dotnet "$dll" train --model vae_2d --epochs 2 --iwae-k 0 --out "$out" "${data[@]}" >"$work/train.log" 2>&1
+# A train's log (stdout and stderr, the linear probe included) carries no libtorch warning.
+if grep -q "Warning" "$work/train.log"; then echo "train log has a warning: $(grep -m1 Warning "$work/train.log")"; status=1; else echo "train log: no warning"; fi
 start=$(date +%s.%N)
 dotnet "$dll" visualize --model vae_2d --frames 40 --out "$out" "${data[@]}" >"$work/visualize.log" 2>&1
 full=$(echo "$(date +%s.%N) - $start" | bc)

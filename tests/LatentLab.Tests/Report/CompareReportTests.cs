@@ -99,6 +99,25 @@ public class CompareReportTests(CompareFixture run) : IClassFixture<CompareFixtu
     }
 
     [Fact]
+    public async Task CompareTakesRunsTrainedWithOtherOptionsAndNamesEach()
+    {
+        using var dir = new TempDir();
+        var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(new StringWriter()), Ansi = AnsiSupport.No, Interactive = InteractionSupport.No });
+        var error = new StringWriter();
+        string[] common = ["--data-dir", Fixtures.MnistSliceFolder, "--out", dir.Path, "--iwae-k", "0"];
+        Assert.Equal(0, await LatentCli.RunAsync(["train", "--model", "vae_2d", "--beta", "4", "--epochs", "1", .. common], new CliConsole(console, error), CancellationToken.None));
+        Assert.Equal(0, await LatentCli.RunAsync(["compare", "--models", "vae_2d,vae_2d-beta4", "--epochs", "1", "--tsne-points", "50", .. common],
+            new CliConsole(console, error), CancellationToken.None));
+        using var json = JsonDocument.Parse(File.ReadAllText(dir["mnist/" + Comparison.FileName]));
+        var models = json.RootElement.GetProperty("models").EnumerateArray().ToList();
+        Assert.Equal(["vae_2d", "vae_2d-beta4"], models.Select(m => m.GetProperty("name").GetString()!).Order());
+        Assert.Equal(4.0, models.Single(m => m.GetProperty("name").GetString() == "vae_2d-beta4").GetProperty("model").GetProperty("beta").GetDouble());
+        using var grid = SkiaSharp.SKBitmap.Decode(dir["mnist/comparison/reconstructions.png"]);
+        Assert.Equal(70 + 3 * (84 + 22 + 8) + 8, grid.Height);                     // originals and the two runs
+        Assert.Contains("vae_2d-beta4", File.ReadAllText(dir["mnist/" + MarkdownReport.FileName]));
+    }
+
+    [Fact]
     public void TheFindingsFollowTheNumbers()
     {
         using var json = JsonDocument.Parse(File.ReadAllText(Path.Combine(run.DatasetFolder, Comparison.FileName)));
