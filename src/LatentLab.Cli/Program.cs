@@ -54,6 +54,7 @@ namespace LatentLab.Cli
             EvaluateCommand.Create(console),
             VisualizeCommand.Create(console),
             CompareCommand.Create(console),
+            ExportCommand.Create(console),
             DataCommand.Create(console),
             ModelsCommand.Create(console),
         };

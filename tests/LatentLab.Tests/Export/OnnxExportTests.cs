@@ -1,0 +1,104 @@
+using LatentLab.Cli;
+using LatentLab.Cli.Ui;
+using LatentLab.Models;
+using LatentLab.Models.Vae;
+using LatentLab.Training;
+using Microsoft.ML.OnnxRuntime;
+using Microsoft.ML.OnnxRuntime.Tensors;
+using Spectre.Console;
+using static TorchSharp.torch;
+
+namespace LatentLab.Tests.Export;
+
+/// <summary>The exported ONNX files, run by ONNX Runtime, give the TorchSharp model's outputs on 100 test images.</summary>
+public class OnnxExportTests
+{
+    static async Task<(int Exit, string Error)> Run(params string[] args)
+    {
+        var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(new StringWriter()), Ansi = AnsiSupport.No, Interactive = InteractionSupport.No });
+        var error = new StringWriter();
+        int exit = await LatentCli.RunAsync(args, new CliConsole(console, error), CancellationToken.None);
+        return (exit, error.ToString());
+    }
+
+    static float[] Run(InferenceSession session, string input, float[] values, long[] shape, string output)
+    {
+        using var results = session.Run([NamedOnnxValue.CreateFromTensor(input, new DenseTensor<float>(values, shape.Select(d => (int)d).ToArray()))]);
+        return results.Single(r => r.Name == output).AsEnumerable<float>().ToArray();
+    }
+
+    static double MaxDifference(float[] a, float[] b)
+    {
+        Assert.Equal(a.Length, b.Length);
+        return a.Select((v, i) => (double)Math.Abs(v - b[i])).Max();
+    }
+
+    [Theory]
+    [InlineData("vae_2d", null)]
+    [InlineData("ae_2d", null)]
+    [InlineData("vae_32d", null)]
+    [InlineData("ae_32d", null)]
+    [InlineData("vae_2d", "conv")]
+    [InlineData("ae_32d", "conv")]
+    public async Task OnnxRuntimeGivesTheTorchSharpOutputsWithin1e5(string preset, string? arch)
+    {
+        using var dir = new TempDir();
+        string[] common = ["--data-dir", Fixtures.MnistSliceFolder, "--out", dir.Path];
+        string[] archArgs = arch is null ? [] : ["--arch", arch];
+        var train = await Run(["train", "--model", preset, "--epochs", "1", "--iwae-k", "0", .. archArgs, .. common]);
+        Assert.True(train.Exit == 0, train.Error);
+        string name = arch is null ? preset : $"{preset}-{arch}";
+        var export = await Run("export", "--model", name, "--format", "onnx", "--out", dir.Path);
+        Assert.True(export.Exit == 0, export.Error);
+
+        var folder = new RunFolder(dir[$"mnist/{name}"]);
+        using var model = folder.LoadModel();
+        model.eval();
+        using var data = Fixtures.MnistSlice();
+        var images = data.TestImages.narrow(0, 0, 100);
+        using var encoder = new InferenceSession(Path.Combine(folder.Root, "onnx", "encoder.onnx"));
+        using var decoder = new InferenceSession(Path.Combine(folder.Root, "onnx", "decoder.onnx"));
+        Assert.Equal("image", encoder.InputMetadata.Keys.Single());
+        Assert.Equal(-1, encoder.InputMetadata["image"].Dimensions[0]);          // the batch dimension is dynamic
+        using var noGrad = no_grad();
+        var pixels = images.data<float>().ToArray();
+        int latent = model.Config.LatentDim;
+        TorchSharp.torch.Tensor codes;
+        if (model is VariationalAutoencoder vae)
+        {
+            var (mu, logVar) = vae.Encode(images);
+            Assert.True(MaxDifference(mu.data<float>().ToArray(), Run(encoder, "image", pixels, images.shape, "mean")) <= 1e-5);
+            Assert.True(MaxDifference(logVar.data<float>().ToArray(), Run(encoder, "image", pixels, images.shape, "log_variance")) <= 1e-5);
+            codes = mu;
+        }
+        else
+        {
+            codes = model.EncodeMean(images);
+            Assert.True(MaxDifference(codes.data<float>().ToArray(), Run(encoder, "image", pixels, images.shape, "code")) <= 1e-5);
+        }
+        var expected = model.Decode(codes).sigmoid().data<float>().ToArray();
+        var actual = Run(decoder, "code", codes.data<float>().ToArray(), [100, latent], "image");
+        double worst = MaxDifference(expected, actual);
+        Assert.True(worst <= 1e-5, $"decoder differs by {worst}");
+    }
+
+    [Fact]
+    public async Task BadExportsAreOneLine()
+    {
+        using var dir = new TempDir();
+        var untrained = await Run("export", "--model", "vae_2d", "--out", dir.Path);
+        Assert.Equal(ExitCodes.BadInput, untrained.Exit);
+        Assert.Contains("no trained model", untrained.Error);
+        Assert.Single(untrained.Error.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+
+        var train = await Run("train", "--model", "ae_2d", "--epochs", "1", "--iwae-k", "0", "--data-dir", Fixtures.MnistSliceFolder, "--out", dir.Path);
+        Assert.Equal(0, train.Exit);
+        var format = await Run("export", "--model", "ae_2d", "--format", "tflite", "--out", dir.Path);
+        Assert.Equal(ExitCodes.BadInput, format.Exit);
+        Assert.Contains("--format must be onnx", format.Error);
+        var unwritable = await Run("export", "--model", "ae_2d", "--out", dir.Path, "--to", "/proc/latentlab-export");
+        Assert.Equal(ExitCodes.BadInput, unwritable.Exit);
+        Assert.Single(unwritable.Error.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.Contains("--to /proc/latentlab-export", unwritable.Error);
+    }
+}
