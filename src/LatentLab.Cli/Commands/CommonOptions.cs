@@ -36,6 +36,11 @@ public static class CommonOptions
         _ => throw new LatentLabException($"--arch must be mlp or conv, got '{value}'"),
     };
 
+    public static Option<bool> NoTensorBoard() => new("--no-tensorboard")
+    {
+        Description = "Do not write TensorBoard event files (OUT/<dataset>/<model>/tensorboard/)",
+    };
+
     public static Option<int?> Threads() => new("--threads")
     {
         Description = "libtorch threads (default: one per core)",

@@ -31,6 +31,7 @@ public static class CompareCommand
     static readonly Option<int> TsnePointsOption = new("--tsne-points") { Description = "Test codes in the t-SNE of 32-d models", DefaultValueFactory = _ => 2000 };
     static readonly Option<long> SeedOption = new("--seed") { Description = "Seed for models trained here", DefaultValueFactory = _ => 0 };
     static readonly Option<string?> ArchOption = CommonOptions.Arch();
+    static readonly Option<bool> NoTensorBoardOption = CommonOptions.NoTensorBoard();
 
     // Rough cost of each step in epochs of training, for the overall progress bar.
     const double EvaluationUnits = 1.5, VisualizationUnits = 3;
@@ -38,7 +39,7 @@ public static class CompareCommand
     public static Command Create(CliConsole console)
     {
         var command = new Command("compare", "Train, evaluate and draw the models, then write comparison.json, report.md and report.html");
-        Option[] options = [ DatasetOption, EpochsOption, ModelsOption, RetrainOption, OutOption, DataDirOption, ThreadsOption, IwaeKOption, TsnePointsOption, SeedOption, ArchOption, .. DatasetChoice.FolderFlags()];
+        Option[] options = [ DatasetOption, EpochsOption, ModelsOption, RetrainOption, OutOption, DataDirOption, ThreadsOption, IwaeKOption, TsnePointsOption, SeedOption, ArchOption, NoTensorBoardOption, .. DatasetChoice.FolderFlags()];
         foreach (var option in options)
             command.Add(option);
         command.SetAction((parse, cancel) => RunAsync(parse, console, cancel));
@@ -88,7 +89,7 @@ public static class CompareCommand
                 var name = plan.Model.Name;
                 if (plan.Train)
                 {
-                    using var trainer = new Trainer(plan.Model, training, data, plan.Folder);
+                    using var trainer = new Trainer(plan.Model, training, data, plan.Folder, tensorBoard: !parse.GetValue(NoTensorBoardOption));
                     current.MaxValue = (double)training.Epochs * batches;
                     current.Value = 0;
                     int startEpoch = plan.Resume ? plan.Completed : 0;

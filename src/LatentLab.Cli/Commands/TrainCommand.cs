@@ -28,6 +28,7 @@ public static class TrainCommand
     static readonly Option<double?> BetaOption = new("--beta") { Description = "Weight of the KL term (beta-VAE); default 1" };
     static readonly Option<string?> ReconOption = new("--recon") { Description = "Reconstruction loss: bce (Bernoulli, nats) or mse" };
     static readonly Option<string?> ArchOption = CommonOptions.Arch();
+    static readonly Option<bool> NoTensorBoardOption = CommonOptions.NoTensorBoard();
     static readonly Option<bool> ResumeOption = new("--resume") { Description = "Continue from the run folder's checkpoint" };
     static readonly Option<bool> BinarizeOption = new("--binarize") { Description = "Train on dynamically binarized images (likelihood protocol)" };
     static readonly Option<int?> TrainSizeOption = new("--train-size") { Description = "Use only the first N training images (quick experiments)" };
@@ -42,7 +43,7 @@ public static class TrainCommand
     {
         var command = new Command("train", "Train one model, evaluating the test split after every epoch");
         Option[] options = [ ModelOption, DatasetOption, EpochsOption, BatchSizeOption, LearningRateOption, SeedOption,
-                     ThreadsOption, OutOption, DataDirOption, LatentDimOption, BetaOption, ReconOption, ArchOption, ResumeOption, BinarizeOption,
+                     ThreadsOption, OutOption, DataDirOption, LatentDimOption, BetaOption, ReconOption, ArchOption, ResumeOption, BinarizeOption, NoTensorBoardOption,
                      TrainSizeOption, TestSizeOption, IwaeKOption, .. DatasetChoice.FolderFlags()];
         foreach (var option in options)
             command.Add(option);
@@ -70,7 +71,7 @@ public static class TrainCommand
         var dataset = data ?? full;
 
         var folder = RunFolder.For(outRoot, dataset.Name, model.Name);
-        using var trainer = new Trainer(model, training, dataset, folder);
+        using var trainer = new Trainer(model, training, dataset, folder, tensorBoard: !parse.GetValue(NoTensorBoardOption));
         console.Out.MarkupLineInterpolated(
             $"training {model.Name} ({ModelRegistry.Describe(model)}, {trainer.Record().Parameters:N0} parameters) on {dataset.TrainCount:N0} {dataset.Name} images, {threads} threads");
 
@@ -89,7 +90,19 @@ public static class TrainCommand
             console.Error.WriteLine($"latent: interrupted; state saved in {folder.CheckpointPath}. Continue with the same command and --resume.");
             return ExitCodes.Interrupted;
         }
-        EvaluateCommand.Run(console, trainer.Model, dataset, folder, evaluation);
+        var metrics = EvaluateCommand.Run(console, trainer.Model, dataset, folder, evaluation);
+        if (trainer.TensorBoard is { } log)
+        {
+            int epoch = trainer.History.Count;
+            log.Scalar("test/mse", metrics.TestMse, epoch);
+            log.Scalar("test/ssim", metrics.TestSsim, epoch);
+            log.Scalar("test/psnr_db", metrics.TestPsnr, epoch);
+            log.Scalar("test/bce_nats", metrics.TestBce, epoch);
+            if (metrics.TestElbo is { } elbo) log.Scalar("test/elbo_nats", elbo, epoch);
+            if (metrics.TestLogPxIwae is { } logPx) log.Scalar("test/log_px_iwae_nats", logPx, epoch);
+            if (metrics.KnnAccuracy is { } knn) log.Scalar("test/knn_accuracy", knn, epoch);
+            if (metrics.LinearProbeAccuracy is { } probe) log.Scalar("test/linear_probe_accuracy", probe, epoch);
+        }
         console.Out.MarkupLineInterpolated($"wrote {folder.Root}{Path.DirectorySeparatorChar} (model.safetensors, config.json, history.csv, checkpoint.safetensors, metrics.json)");
         return ExitCodes.Success;
     }

@@ -24,8 +24,15 @@ public sealed class Trainer : IDisposable
     public TrainingConfig Config { get; }
     public List<EpochRecord> History { get; } = [];
 
-    public Trainer(ModelConfig model, TrainingConfig config, Dataset data, RunFolder folder)
+    /// <summary>Where the per-epoch TensorBoard events go; null when <c>--no-tensorboard</c> turned them off.</summary>
+    public TensorBoardLog? TensorBoard { get; private set; }
+    readonly bool _tensorBoard;
+
+    /// <param name="tensorBoard">Write TensorBoard event files (losses per epoch, reconstructions every
+    /// <see cref="ImageEvery"/> epochs and at the last) under the run folder's tensorboard/.</param>
+    public Trainer(ModelConfig model, TrainingConfig config, Dataset data, RunFolder folder, bool tensorBoard = true)
     {
+        _tensorBoard = tensorBoard;
         Config = config.Validate();
         if (model.Image != data.Shape)
             throw new LatentLabException($"{model.Name} is built for {model.Image} images, the data holds {data.Shape} (channels x height x width)");
@@ -133,8 +140,33 @@ public sealed class Trainer : IDisposable
         if (LatentSnapshots.Applies(Model.Config)) SaveSnapshot(epoch);
         Checkpoint.Save(_folder.CheckpointPath, Model, _adam, _rng, end, null, History);
         Manifest.Write(_folder.Root, Path.GetFileName(_folder.ModelPath), Path.GetFileName(_folder.CheckpointPath));
+        LogEpoch(record);
         progress?.Report(new TrainingProgress(epoch, Config.Epochs, batches, batches, record.TrainLoss, 0, TimeSpan.FromSeconds(record.Seconds), record));
         return TrainingOutcome.Completed;
+    }
+
+    public const int ImageEvery = 5;
+
+    /// <summary>The epoch's losses, and every few epochs the first eight test images above their reconstructions, in
+    /// TensorBoard's event file; written after the checkpoint, so a resumed run does not log an epoch twice.</summary>
+    void LogEpoch(EpochRecord record)
+    {
+        if (!_tensorBoard) return;
+        TensorBoard ??= new TensorBoardLog(_folder.Root);
+        TensorBoard.Scalar("loss/train", record.TrainLoss, record.Epoch);
+        TensorBoard.Scalar("loss/test", record.TestLoss, record.Epoch);
+        TensorBoard.Scalar("loss/test_reconstruction", record.TestRecon, record.Epoch);
+        TensorBoard.Scalar("loss/test_kl", record.TestKl, record.Epoch);
+        TensorBoard.Scalar("time/epoch_seconds", record.Seconds, record.Epoch);
+        if (record.Epoch % ImageEvery != 0 && record.Epoch != Config.Epochs && record.Epoch != 1) return;
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        Model.eval();
+        var originals = _testImages.narrow(0, 0, Math.Min(8, _testImages.shape[0]));
+        var both = cat([originals, Model.forward(originals).sigmoid()]);
+        Model.train();
+        var (png, width, height) = TensorBoardLog.Tiles(both.data<float>().ToArray(), _data.Shape, (int)originals.shape[0]);
+        TensorBoard.Image("reconstructions", png, width, height, _data.Shape.Channels, record.Epoch);
     }
 
     void SaveSnapshot(int epoch) => LatentSnapshots.Append(_folder.SnapshotsPath, Model, _testImages, _data.TestLabels, epoch);
@@ -194,6 +226,7 @@ public sealed class Trainer : IDisposable
 
     public void Dispose()
     {
+        TensorBoard?.Dispose();
         _adam.Dispose();
         _rng.Dispose();
         _testImages.Dispose();
