@@ -126,6 +126,10 @@ public sealed class TorchSharpLinuxFix : Microsoft.Build.Utilities.Task
 
     [Microsoft.Build.Framework.Required] public string OutputDirectory { get; set; } = "";
 
+    /// <summary>Mark the requirement weak whatever this machine's libstdc++: for what is packed and installed
+    /// elsewhere (the .NET tool), where the build machine says nothing of the target's. Harmless where the version exists.</summary>
+    public bool Always { get; set; }
+
     public override bool Execute()
     {
         if (!System.Runtime.InteropServices.RuntimeInformation.IsOSPlatform(System.Runtime.InteropServices.OSPlatform.Linux)
@@ -136,6 +140,13 @@ public sealed class TorchSharpLinuxFix : Microsoft.Build.Utilities.Task
         if (libraries.Length == 0) return true;
 
         var systemLib = Array.Find(LibStdCxxCandidates, File.Exists);
+        if (Always)
+        {
+            foreach (var library in libraries)
+                if (ElfWeakVersionNeed.MakeWeak(library, Version) == ElfWeakVersionNeed.Outcome.Patched)
+                    Log.LogMessage(Microsoft.Build.Framework.MessageImportance.High, $"TorchSharpLinuxFix: marked {Version} weak in {library} (for packing)");
+            return true;
+        }
         if (systemLib is null)
         {
             Log.LogMessage(Microsoft.Build.Framework.MessageImportance.High,
