@@ -5,6 +5,7 @@ namespace LatentLab.Visualization.Report;
 /// <summary>The metric rows both reports show: name, unit, and how to read each model's value.</summary>
 public static class Table
 {
+    /// <summary>One row: the metric's name, its unit, which way is better, and how to print a model's value.</summary>
     public sealed record Row(string Metric, string Unit, string Better, Func<ModelResult, string> Value);
 
     static string F(double? v, string format) => v is { } d && double.IsFinite(d) ? d.ToString(format, CultureInfo.InvariantCulture) : "—";
