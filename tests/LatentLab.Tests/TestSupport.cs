@@ -26,3 +26,24 @@ public static class Fixtures
         Dataset.Load(DatasetFiles.Locate(DatasetCatalog.Mnist, MnistSliceFolder)
                      ?? throw new InvalidOperationException("fixture missing: " + MnistSliceFolder));
 }
+
+/// <summary>Runs a real `latent` command line in-process, recording what it prints on stdout and stderr.</summary>
+public static class LatentCommand
+{
+    public static async Task<(int Exit, string Out, string Error)> RunAsync(params string[] args)
+    {
+        var output = new StringWriter();
+        var error = new StringWriter();
+        var console = Spectre.Console.AnsiConsole.Create(new Spectre.Console.AnsiConsoleSettings
+        {
+            Out = new Spectre.Console.AnsiConsoleOutput(output),
+            Ansi = Spectre.Console.AnsiSupport.No,
+            Interactive = Spectre.Console.InteractionSupport.No,
+        });
+        int exit = await LatentLab.Cli.LatentCli.RunAsync(args, new LatentLab.Cli.Ui.CliConsole(console, error), CancellationToken.None);
+        return (exit, output.ToString(), error.ToString());
+    }
+
+    /// <summary>The same, for fixtures and helpers that cannot await.</summary>
+    public static (int Exit, string Out, string Error) Run(params string[] args) => RunAsync(args).GetAwaiter().GetResult();
+}

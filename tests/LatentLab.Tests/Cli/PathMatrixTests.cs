@@ -1,7 +1,5 @@
 using System.Security.Cryptography;
 using LatentLab.Cli;
-using LatentLab.Cli.Ui;
-using Spectre.Console;
 
 namespace LatentLab.Tests.Cli;
 
@@ -26,14 +24,7 @@ public sealed class TrainedRootFixture : IDisposable
 /// no stack trace, and nothing in the results root changed. Names with spaces and non-ASCII letters must work.</summary>
 public class PathMatrixTests(TrainedRootFixture root) : IClassFixture<TrainedRootFixture>
 {
-    internal static (int Exit, string Out, string Error) Run(string[] args)
-    {
-        var output = new StringWriter();
-        var error = new StringWriter();
-        var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(output), Ansi = AnsiSupport.No, Interactive = InteractionSupport.No });
-        int exit = LatentCli.RunAsync(args, new CliConsole(console, error), CancellationToken.None).GetAwaiter().GetResult();
-        return (exit, output.ToString(), error.ToString());
-    }
+    internal static (int Exit, string Out, string Error) Run(string[] args) => LatentCommand.Run(args);
 
     /// <summary>The command lines without the path options; each case adds its own, and the defaults below for the rest.</summary>
     static readonly Dictionary<string, string[]> Commands = new()

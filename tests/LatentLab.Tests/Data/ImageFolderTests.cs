@@ -2,21 +2,13 @@ using System.Text.Json;
 using LatentLab.Cli;
 using LatentLab.Cli.Ui;
 using LatentLab.Data;
-using Spectre.Console;
 using static TorchSharp.torch;
 
 namespace LatentLab.Tests.Data;
 
 public class ImageFolderTests
 {
-    static (int Exit, string Out, string Error) Run(params string[] args)
-    {
-        var output = new StringWriter();
-        var error = new StringWriter();
-        var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(output), Ansi = AnsiSupport.No, Interactive = InteractionSupport.No });
-        int exit = LatentCli.RunAsync(args, new CliConsole(console, error), CancellationToken.None).GetAwaiter().GetResult();
-        return (exit, output.ToString(), error.ToString());
-    }
+    static (int Exit, string Out, string Error) Run(params string[] args) => LatentCommand.Run(args);
 
     /// <summary>(label, pixel bytes) of every image of both splits, sorted: equal lists mean the same images.</summary>
     static List<string> Images(Dataset data)

@@ -1,11 +1,9 @@
 using LatentLab.Cli;
-using LatentLab.Cli.Ui;
 using LatentLab.Models;
 using LatentLab.Models.Vae;
 using LatentLab.Training;
 using Microsoft.ML.OnnxRuntime;
 using Microsoft.ML.OnnxRuntime.Tensors;
-using Spectre.Console;
 using static TorchSharp.torch;
 
 namespace LatentLab.Tests.Export;
@@ -15,10 +13,8 @@ public class OnnxExportTests
 {
     static async Task<(int Exit, string Error)> Run(params string[] args)
     {
-        var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(new StringWriter()), Ansi = AnsiSupport.No, Interactive = InteractionSupport.No });
-        var error = new StringWriter();
-        int exit = await LatentCli.RunAsync(args, new CliConsole(console, error), CancellationToken.None);
-        return (exit, error.ToString());
+        var (exit, _, error) = await LatentCommand.RunAsync(args);
+        return (exit, error);
     }
 
     static float[] Run(InferenceSession session, string input, float[] values, long[] shape, string output)
