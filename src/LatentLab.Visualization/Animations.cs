@@ -38,7 +38,7 @@ public static class Animations
                 canvas.DrawCircle(pixels[i].X, pixels[i].Y, 9, dot);
                 canvas.DrawCircle(pixels[i].X, pixels[i].Y, 9, ring);
             }
-            using (var image = Raster.Tiles(images[i], shape, columns: 1, scale: scale))
+            using (var image = ImageGrid.Tiles(images[i], shape, columns: 1, scale: scale))
                 canvas.DrawBitmap(image, tileLeft, tileTop);
             using (var font = Theme.Font(Theme.TickSize + 1))
                 Raster.CenteredText(canvas, captions[i], plotWidth + (width - plotWidth) / 2f, tileTop + tileHeight + 34, font);
@@ -67,8 +67,8 @@ public static class Animations
             for (int p = 0; p < pairs; p++)
             {
                 float top = header + p * (tileHeight + rowGap);
-                using var a = Raster.Tiles(starts[p], shape, 1, scale);
-                using var b = Raster.Tiles(ends[p], shape, 1, scale);
+                using var a = ImageGrid.Tiles(starts[p], shape, 1, scale);
+                using var b = ImageGrid.Tiles(ends[p], shape, 1, scale);
                 canvas.DrawBitmap(a, columns[0], top);
                 canvas.DrawBitmap(b, columns[2], top);
                 using var paint = new SKPaint { Color = SKColors.Black, IsAntialias = true };
@@ -81,7 +81,7 @@ public static class Animations
             using var canvas = new SKCanvas(frame);
             for (int p = 0; p < pairs; p++)
             {
-                using var image = Raster.Tiles(decoded[f][p], shape, 1, scale);
+                using var image = ImageGrid.Tiles(decoded[f][p], shape, 1, scale);
                 canvas.DrawBitmap(image, columns[1], header + p * (tileHeight + rowGap));
             }
             // A bar that fills with t.

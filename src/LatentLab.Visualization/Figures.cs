@@ -48,7 +48,7 @@ public static class Figures
         int rows = (pixels.Length / shape.Pixels + columns - 1) / columns;
         int naturalWidth = columns * shape.Width + (columns + 1) * gap, naturalHeight = rows * shape.Height + (rows + 1) * gap;
         int scale = Math.Max(1, 800 / Math.Max(naturalWidth, naturalHeight));
-        var tiles = Raster.Tiles(pixels, shape, columns, scale, gap * scale);
+        var tiles = ImageGrid.Tiles(pixels, shape, columns, scale, gap * scale);
         plot.Add.Plottable(new BitmapRect(tiles, extent ?? new CoordinateRect(0, naturalWidth, 0, naturalHeight)));
         if (extent is null)
         {

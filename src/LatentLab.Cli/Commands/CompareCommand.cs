@@ -78,77 +78,80 @@ public static class CompareCommand
         var results = new List<ModelResult>();
         var explorers = new List<ExplorerModel>();
         IReadOnlyList<ComparisonFigure> sideBySide = [];
+        // Each model is loaded (and its files checked) once, and kept for the side-by-side figures drawn at the end.
+        var loaded = new List<Autoencoder>();
 
-        await TrainingDisplay.CreateProgress(console.Out).StartAsync(async ctx =>
+        try
         {
-            var overall = ctx.AddTask("all models", maxValue: Math.Max(plans.Sum(Units), 1e-9));
-            var current = ctx.AddTask("starting", maxValue: 1);
-            double done = 0;
-            foreach (var plan in plans)
+            await TrainingDisplay.CreateProgress(console.Out).StartAsync(async ctx =>
             {
-                var name = plan.Model.Name;
-                if (plan.Train)
+                var overall = ctx.AddTask("all models", maxValue: Math.Max(plans.Sum(Units), 1e-9));
+                var current = ctx.AddTask("starting", maxValue: 1);
+                double done = 0;
+                foreach (var plan in plans)
                 {
-                    using var trainer = new Trainer(plan.Model, training, data, plan.Folder, tensorBoard: !parse.GetValue(NoTensorBoardOption));
-                    current.MaxValue = (double)training.Epochs * batches;
-                    current.Value = 0;
-                    int startEpoch = plan.Resume ? plan.Completed : 0;
-                    var display = new OverallProgress(new TrainingDisplay(console.Out, current, batches, name), overall, done, startEpoch, batches);
-                    var outcome = await Task.Run(() => trainer.Train(plan.Resume, display, cancel), CancellationToken.None);
-                    if (outcome == TrainingOutcome.Interrupted) { interrupted = true; return; }
-                    done += RemainingEpochs(plan, training);
-                    overall.Value = done;
-                }
+                    var name = plan.Model.Name;
+                    if (plan.Train)
+                    {
+                        using var trainer = new Trainer(plan.Model, training, data, plan.Folder, tensorBoard: !parse.GetValue(NoTensorBoardOption));
+                        current.MaxValue = (double)training.Epochs * batches;
+                        current.Value = 0;
+                        int startEpoch = plan.Resume ? plan.Completed : 0;
+                        var display = new OverallProgress(new TrainingDisplay(console.Out, current, batches, name), overall, done, startEpoch, batches);
+                        var outcome = await Task.Run(() => trainer.Train(plan.Resume, display, cancel), CancellationToken.None);
+                        if (outcome == TrainingOutcome.Interrupted) { interrupted = true; return; }
+                        done += RemainingEpochs(plan, training);
+                        overall.Value = done;
+                    }
 
-                using var model = plan.Folder.LoadModel();
-                var record = plan.Folder.ReadRecord();
-                if (plan.Evaluate)
-                {
-                    var options = new EvaluationOptions(iwaeK, record.Training.Seed, record.Training.Binarize);
-                    var stage = new SynchronousProgress<string>(s => current.Description = $"{name}: evaluating, {s}");
-                    // The stages report text ("IWAE k=100: 1,984/10,000 images"), not a fraction: no percentage to show.
-                    current.IsIndeterminate = true;
-                    var metrics = await Task.Run(() => Evaluator.Evaluate(model, data, options, stage), CancellationToken.None);
-                    Json.WriteFile(plan.Folder.MetricsPath, metrics);
-                    console.Out.MarkupLineInterpolated($"{name}: evaluated in {metrics.EvalSeconds:0.0} s: MSE {metrics.TestMse:0.00000}, SSIM {metrics.TestSsim:0.000}{(metrics.TestLogPxIwae is { } lp ? $", log p(x) >= {lp:0.00}" : "")}");
-                    done += EvaluationUnits;
+                    var model = plan.Folder.LoadModel();
+                    loaded.Add(model);
+                    var record = plan.Folder.ReadRecord();
+                    if (plan.Evaluate)
+                    {
+                        var options = new EvaluationOptions(iwaeK, record.Training.Seed, record.Training.Binarize);
+                        var stage = new SynchronousProgress<string>(s => current.Description = $"{name}: evaluating, {s}");
+                        // The stages report text ("IWAE k=100: 1,984/10,000 images"), not a fraction: no percentage to show.
+                        current.IsIndeterminate = true;
+                        var metrics = await Task.Run(() => Evaluator.Evaluate(model, data, options, stage), CancellationToken.None);
+                        Json.WriteFile(plan.Folder.MetricsPath, metrics);
+                        console.Out.MarkupLineInterpolated($"{name}: evaluated in {metrics.EvalSeconds:0.0} s: MSE {metrics.TestMse:0.00000}, SSIM {metrics.TestSsim:0.000}{(metrics.TestLogPxIwae is { } lp ? $", log p(x) >= {lp:0.00}" : "")}");
+                        done += EvaluationUnits;
+                        overall.Value = done;
+                    }
+                    if (plan.Visualize)
+                    {
+                        var stage = new SynchronousProgress<string>(s => current.Description = $"{name}: drawing, {s}");
+                        current.IsIndeterminate = true;
+                        var drawn = await Task.Run(() => Visualizer.Run(model, data, plan.Folder, visualize with { Seed = record.Training.Seed }, stage, cancel), CancellationToken.None);
+                        console.Out.MarkupLineInterpolated($"{name}: drew {drawn.Written.Count} figures and animations");
+                        foreach (var note in drawn.Skipped) console.Out.MarkupLineInterpolated($"[yellow]{name}: skipped {note}[/]");
+                        done += VisualizationUnits;
+                        overall.Value = done;
+                    }
+                    current.IsIndeterminate = false;
+                    current.Description = $"{name}: measuring the codes against N(0, I)";
+                    double gap = PriorGap.Measure(model, data.TestImages, record.Training.Seed);
+                    results.Add(Comparison.Collect(plan.Folder, gap));
+                    if (model.Config.LatentDim == 2) explorers.Add(ExplorerModel.From(model, data.TestImages, data.TestLabels));
+                    done += 0.2;
                     overall.Value = done;
+                    if (cancel.IsCancellationRequested) { interrupted = true; return; }
                 }
-                if (plan.Visualize)
-                {
-                    var stage = new SynchronousProgress<string>(s => current.Description = $"{name}: drawing, {s}");
-                    current.IsIndeterminate = true;
-                    var drawn = await Task.Run(() => Visualizer.Run(model, data, plan.Folder, visualize with { Seed = record.Training.Seed }, stage, cancel), CancellationToken.None);
-                    console.Out.MarkupLineInterpolated($"{name}: drew {drawn.Written.Count} figures and animations");
-                    foreach (var note in drawn.Skipped) console.Out.MarkupLineInterpolated($"[yellow]{name}: skipped {note}[/]");
-                    done += VisualizationUnits;
-                    overall.Value = done;
-                }
-                current.IsIndeterminate = false;
-                current.Description = $"{name}: measuring the codes against N(0, I)";
-                double gap = PriorGap.Measure(model, data.TestImages, record.Training.Seed);
-                results.Add(Comparison.Collect(plan.Folder, gap));
-                if (model.Config.LatentDim == 2) explorers.Add(ExplorerModel.From(model, data.TestImages, data.TestLabels));
-                done += 0.2;
-                overall.Value = done;
-                if (cancel.IsCancellationRequested) { interrupted = true; return; }
-            }
-            current.Description = "drawing the models side by side";
-            var runs = plans.Zip(results).Select(p => new ComparedRun(p.First.Model.Name, p.First.Folder.LoadModel(),
-                History.Read(p.First.Folder.HistoryPath), p.Second.Metrics, p.Second.PriorGapNats)).ToList();
-            try
-            {
-                var stage = new SynchronousProgress<string>(s => current.Description = s);
-                sideBySide = await Task.Run(() => SideBySide.Draw(runs, data, datasetFolder, training.Seed, stage, cancel), CancellationToken.None);
-            }
-            finally
-            {
-                foreach (var run in runs) run.Model.Dispose();
-            }
-            current.Description = "writing the reports";
-            overall.Value = overall.MaxValue;
-            current.Value = current.MaxValue;
-        });
+                current.Description = "drawing the models side by side";
+                var runs = plans.Zip(results, loaded).Select(p => new ComparedRun(p.First.Model.Name, p.Third,
+                    History.Read(p.First.Folder.HistoryPath), p.Second.Metrics, p.Second.PriorGapNats)).ToList();
+                var drawing = new SynchronousProgress<string>(s => current.Description = s);
+                sideBySide = await Task.Run(() => SideBySide.Draw(runs, data, datasetFolder, training.Seed, drawing, cancel), CancellationToken.None);
+                current.Description = "writing the reports";
+                overall.Value = overall.MaxValue;
+                current.Value = current.MaxValue;
+            });
+        }
+        finally
+        {
+            foreach (var model in loaded) model.Dispose();
+        }
         if (interrupted)
         {
             console.Error.WriteLine("latent: interrupted; run the same command again to continue where it stopped.");

@@ -18,8 +18,7 @@ public sealed class TrainedRun : IDisposable
     /// <summary>Finds OUT/&lt;dataset&gt;/&lt;model&gt;/ and reads its config.json (one clear error when there is none).</summary>
     public static (string Dataset, RunFolder Folder, RunRecord Record) Locate(string dataset, string outRoot, string model)
     {
-        string name = ImageFolder.IsFolder(dataset) ? ImageFolder.NameOf(dataset) : DatasetCatalog.Get(dataset).Name;
-        var folder = RunFolder.For(PathChecks.FolderNotFile(outRoot, "--out"), name, model);
+        var folder = RunFolder.For(PathChecks.FolderNotFile(outRoot, "--out"), new DatasetChoice(dataset, new ImageFolderOptions()).Name, model);
         var record = folder.ReadRecord();
         // evaluate and visualize write into the run folder: a read-only one fails now, not after the work.
         PathChecks.WritableFolder(folder.Root, "--out");

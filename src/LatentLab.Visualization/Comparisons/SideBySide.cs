@@ -129,7 +129,7 @@ public static class SideBySide
             for (int c = 0; c < columns.Length; c++)
             {
                 float left = labelWidth + c * (tileW + gap) + gap;
-                using var tile = Raster.Tiles(pixels.AsSpan(c * shape.Pixels, shape.Pixels), shape, 1, scale);
+                using var tile = ImageGrid.Tiles(pixels.AsSpan(c * shape.Pixels, shape.Pixels), shape, 1, scale);
                 canvas.DrawBitmap(tile, left, top);
                 string text = ssim is null ? (data.HasLabels ? data.ClassNames[labels[columns[c]]] : $"#{columns[c]}") : F(ssim[c], "0.00");
                 Raster.CenteredText(canvas, text, left + tileW / 2f, top + tileH + 16, small);
@@ -189,7 +189,7 @@ public static class SideBySide
             float left = margin + i * (gridW + margin);
             Raster.CenteredText(canvas, runs[i].Name, left + gridW / 2f, 36, titleFont);
             Raster.CenteredText(canvas, runs[i].IsVae ? "z ~ N(0, I), the prior" : "z ~ Gaussian fitted to its codes", left + gridW / 2f, 62, font);
-            using var tiles = Raster.Tiles(pixels, shape, side, scale, gap: 2);
+            using var tiles = ImageGrid.Tiles(pixels, shape, side, scale, gap: 2);
             canvas.DrawBitmap(tiles, left, header);
         }
         return bitmap;
@@ -285,7 +285,7 @@ public static class SideBySide
             float left = margin + i * (gridW + margin);
             Raster.CenteredText(canvas, runs[i].Name, left + gridW / 2f, 36, titleFont);
             Raster.CenteredText(canvas, $"test image #0; rows: its {dims.Length} most varying dimensions", left + gridW / 2f, 64, font);
-            using var tiles = Raster.Tiles(images.data<float>().ToArray(), shape, TraversalSteps, scale, gap: 2);
+            using var tiles = ImageGrid.Tiles(images.data<float>().ToArray(), shape, TraversalSteps, scale, gap: 2);
             canvas.DrawBitmap(tiles, left, header);
             for (int row = 0; row < dims.Length; row++)
                 canvas.DrawText($"z{dims[row] + 1}", left - 8, header + 2 + row * (shape.Height * scale + 2) + shape.Height * scale / 2f + 5, SKTextAlign.Right, font, ink);

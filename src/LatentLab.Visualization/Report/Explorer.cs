@@ -1,6 +1,7 @@
 using LatentLab.Data;
 using LatentLab.Evaluation;
 using LatentLab.Models;
+using LatentLab.Models.Networks;
 using static TorchSharp.torch;
 
 namespace LatentLab.Visualization.Report;
@@ -38,8 +39,7 @@ public sealed record ExplorerModel(string Name, IReadOnlyList<ExplorerLayer> Lay
         var config = model.Config;
         List<ExplorerLayer> Chain(string prefix, string kind, bool reluAfterLast)
         {
-            var indices = parameters.Keys.Where(k => k.StartsWith(prefix, StringComparison.Ordinal) && k.EndsWith(".weight", StringComparison.Ordinal))
-                .Select(k => int.Parse(k[prefix.Length..].Split('.')[0], System.Globalization.CultureInfo.InvariantCulture)).Order().ToList();
+            var indices = LayerChain.Positions(parameters.Keys, prefix);
             return indices.Select((i, position) =>
             {
                 var w = parameters[$"{prefix}{i}.weight"];

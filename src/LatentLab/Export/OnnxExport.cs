@@ -158,15 +158,12 @@ public static class OnnxExport
             }
         }
 
-        IEnumerable<int> Indices(string prefix) => parameters.Keys
-            .Where(k => k.StartsWith(prefix, StringComparison.Ordinal) && k.EndsWith(".weight", StringComparison.Ordinal) && !k[prefix.Length..].Contains("conv") && !k[prefix.Length..].Contains("dense"))
-            .Select(k => k[prefix.Length..].Split('.')).Where(parts => parts.Length == 2 && int.TryParse(parts[0], out _))
-            .Select(parts => int.Parse(parts[0], System.Globalization.CultureInfo.InvariantCulture)).Order();
+        IReadOnlyList<int> Indices(string prefix) => Models.Networks.LayerChain.Positions(parameters.Keys, prefix);
 
         /// <summary>Gemm (y = x W^T + b, PyTorch's Linear) for each layer under <paramref name="prefix"/>, Relu between.</summary>
         public string LinearChain(string prefix, string x, bool reluAfterLast)
         {
-            var layers = Indices(prefix).ToList();
+            var layers = Indices(prefix);
             for (int i = 0; i < layers.Count; i++)
             {
                 x = Node("Gemm", [x, Weight($"{prefix}{layers[i]}.weight"), Weight($"{prefix}{layers[i]}.bias")], new() { ["transB"] = 1L });
@@ -178,7 +175,7 @@ public static class OnnxExport
         /// <summary>4x4 convolutions (or transposed convolutions) of stride 2 and padding 1, Relu between.</summary>
         public string ConvChain(string prefix, string x, bool transposed, bool reluAfterLast)
         {
-            var layers = Indices(prefix).ToList();
+            var layers = Indices(prefix);
             for (int i = 0; i < layers.Count; i++)
             {
                 x = Node(transposed ? "ConvTranspose" : "Conv", [x, Weight($"{prefix}{layers[i]}.weight"), Weight($"{prefix}{layers[i]}.bias")],

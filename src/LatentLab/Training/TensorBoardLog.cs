@@ -88,26 +88,10 @@ public sealed class TensorBoardLog : IDisposable
     /// <summary>Images (planar channels, values in [0, 1]) as one PNG: <paramref name="columns"/> per row.</summary>
     public static (byte[] Png, int Width, int Height) Tiles(float[] pixels, Data.ImageShape shape, int columns)
     {
-        int count = pixels.Length / shape.Pixels, rows = (count + columns - 1) / columns, area = shape.Height * shape.Width;
-        int width = columns * shape.Width, height = rows * shape.Height;
-        using var bitmap = new SKBitmap(new SKImageInfo(width, height, SKColorType.Rgba8888, SKAlphaType.Opaque));
-        var bytes = new byte[width * height * 4];
-        for (int i = 0; i < count; i++)
-            for (int y = 0; y < shape.Height; y++)
-                for (int x = 0; x < shape.Width; x++)
-                {
-                    int target = (((i / columns) * shape.Height + y) * width + (i % columns) * shape.Width + x) * 4;
-                    for (int c = 0; c < 3; c++)
-                    {
-                        float v = pixels[i * shape.Pixels + (shape.Channels == 3 ? c * area : 0) + y * shape.Width + x];
-                        bytes[target + c] = (byte)Math.Clamp(MathF.Round(v * 255f), 0f, 255f);
-                    }
-                    bytes[target + 3] = 255;
-                }
-        System.Runtime.InteropServices.Marshal.Copy(bytes, 0, bitmap.GetPixels(), bytes.Length);
+        using var bitmap = Data.ImageGrid.Tiles(pixels, shape, columns);
         using var image = SKImage.FromBitmap(bitmap);
         using var png = image.Encode(SKEncodedImageFormat.Png, 100);
-        return (png.ToArray(), width, height);
+        return (png.ToArray(), bitmap.Width, bitmap.Height);
     }
 
     public void Dispose() => _file.Dispose();

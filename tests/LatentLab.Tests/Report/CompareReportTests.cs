@@ -1,10 +1,7 @@
 using System.Text.Json;
-using LatentLab.Cli;
-using LatentLab.Cli.Ui;
 using LatentLab.Training;
 using LatentLab.Visualization.Report;
 using Microsoft.Playwright;
-using Spectre.Console;
 using static TorchSharp.torch;
 
 namespace LatentLab.Tests.Report;
@@ -19,12 +16,8 @@ public sealed class CompareFixture : IDisposable
 
     public CompareFixture()
     {
-        var output = new StringWriter();
-        var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(output), Ansi = AnsiSupport.No, Interactive = InteractionSupport.No });
-        Exit = LatentCli.RunAsync(["compare", "--epochs", "1", "--data-dir", Fixtures.MnistSliceFolder, "--out", Dir.Path,
-                "--iwae-k", "5", "--tsne-points", "60"], new CliConsole(console, new StringWriter()), CancellationToken.None)
-            .GetAwaiter().GetResult();
-        Output = output.ToString();
+        (Exit, Output, _) = LatentCommand.Run("compare", "--epochs", "1", "--data-dir", Fixtures.MnistSliceFolder, "--out", Dir.Path,
+            "--iwae-k", "5", "--tsne-points", "60");
     }
 
     public void Dispose() => Dir.Dispose();
@@ -102,12 +95,9 @@ public class CompareReportTests(CompareFixture run) : IClassFixture<CompareFixtu
     public async Task CompareTakesRunsTrainedWithOtherOptionsAndNamesEach()
     {
         using var dir = new TempDir();
-        var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(new StringWriter()), Ansi = AnsiSupport.No, Interactive = InteractionSupport.No });
-        var error = new StringWriter();
         string[] common = ["--data-dir", Fixtures.MnistSliceFolder, "--out", dir.Path, "--iwae-k", "0"];
-        Assert.Equal(0, await LatentCli.RunAsync(["train", "--model", "vae_2d", "--beta", "4", "--epochs", "1", .. common], new CliConsole(console, error), CancellationToken.None));
-        Assert.Equal(0, await LatentCli.RunAsync(["compare", "--models", "vae_2d,vae_2d-beta4", "--epochs", "1", "--tsne-points", "50", .. common],
-            new CliConsole(console, error), CancellationToken.None));
+        Assert.Equal(0, (await LatentCommand.RunAsync(["train", "--model", "vae_2d", "--beta", "4", "--epochs", "1", .. common])).Exit);
+        Assert.Equal(0, (await LatentCommand.RunAsync(["compare", "--models", "vae_2d,vae_2d-beta4", "--epochs", "1", "--tsne-points", "50", .. common])).Exit);
         using var json = JsonDocument.Parse(File.ReadAllText(dir["mnist/" + Comparison.FileName]));
         var models = json.RootElement.GetProperty("models").EnumerateArray().ToList();
         Assert.Equal(["vae_2d", "vae_2d-beta4"], models.Select(m => m.GetProperty("name").GetString()!).Order());
@@ -137,14 +127,12 @@ public class CompareReportTests(CompareFixture run) : IClassFixture<CompareFixtu
     [Fact]
     public async Task RunningAgainRedoesNothingThatIsDone()
     {
-        var output = new StringWriter();
-        var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(output), Ansi = AnsiSupport.No, Interactive = InteractionSupport.No });
         var model = Path.Combine(run.DatasetFolder, "vae_2d", "model.safetensors");
         var before = File.GetLastWriteTimeUtc(model);
-        int exit = await LatentCli.RunAsync(["compare", "--epochs", "1", "--data-dir", Fixtures.MnistSliceFolder, "--out", run.Dir.Path,
-            "--iwae-k", "5", "--tsne-points", "60"], new CliConsole(console, new StringWriter()), CancellationToken.None);
+        var (exit, output, _) = await LatentCommand.RunAsync("compare", "--epochs", "1", "--data-dir", Fixtures.MnistSliceFolder, "--out", run.Dir.Path,
+            "--iwae-k", "5", "--tsne-points", "60");
         Assert.Equal(0, exit);
-        foreach (var name in Models) Assert.Contains($"{name}: trained (1 epoch); evaluated and drawn", output.ToString());
+        foreach (var name in Models) Assert.Contains($"{name}: trained (1 epoch); evaluated and drawn", output);
         Assert.Equal(before, File.GetLastWriteTimeUtc(model));
     }
 

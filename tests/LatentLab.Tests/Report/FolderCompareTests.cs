@@ -1,8 +1,5 @@
 using System.Text.Json;
-using LatentLab.Cli;
-using LatentLab.Cli.Ui;
 using LatentLab.Visualization.Report;
-using Spectre.Console;
 
 namespace LatentLab.Tests.Report;
 
@@ -17,13 +14,9 @@ public sealed class FolderCompareFixture : IDisposable
     public FolderCompareFixture()
     {
         ImageFolders.WriteColorShapes(Dir["shapes"], perClass: 20);
-        var output = new StringWriter();
-        var error = new StringWriter();
-        var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(output), Ansi = AnsiSupport.No, Interactive = InteractionSupport.No });
-        Exit = LatentCli.RunAsync(["compare", "--dataset", Dir["shapes"], "--arch", "conv", "--epochs", "1", "--data-dir", Dir["data"], "--out", Dir["out"],
-                "--iwae-k", "5", "--tsne-points", "50"], new CliConsole(console, error), CancellationToken.None)
-            .GetAwaiter().GetResult();
-        Output = output + error.ToString();
+        var (exit, output, error) = LatentCommand.Run("compare", "--dataset", Dir["shapes"], "--arch", "conv", "--epochs", "1", "--data-dir", Dir["data"],
+            "--out", Dir["out"], "--iwae-k", "5", "--tsne-points", "50");
+        (Exit, Output) = (exit, output + error);
     }
 
     public void Dispose() => Dir.Dispose();

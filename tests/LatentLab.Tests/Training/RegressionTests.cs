@@ -1,7 +1,4 @@
 using System.Globalization;
-using LatentLab.Cli;
-using LatentLab.Cli.Ui;
-using Spectre.Console;
 
 namespace LatentLab.Tests.Training;
 
@@ -16,11 +13,9 @@ public class RegressionTests
     public async Task MlpPresetsTrainToTheNumbersTheyGaveBeforeTheRedesign(string model, double[] trainAndTestLosses, double mse, double ssim)
     {
         using var dir = new TempDir();
-        var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(new StringWriter()), Ansi = AnsiSupport.No, Interactive = InteractionSupport.No });
-        var error = new StringWriter();
-        int exit = await LatentCli.RunAsync(["train", "--model", model, "--epochs", "2", "--threads", "2", "--iwae-k", "0",
-            "--data-dir", Fixtures.MnistSliceFolder, "--out", dir.Path], new CliConsole(console, error), CancellationToken.None);
-        Assert.True(exit == 0, error.ToString());
+        var (exit, _, error) = await LatentCommand.RunAsync("train", "--model", model, "--epochs", "2", "--threads", "2", "--iwae-k", "0",
+            "--data-dir", Fixtures.MnistSliceFolder, "--out", dir.Path);
+        Assert.True(exit == 0, error);
         var rows = File.ReadAllLines(dir[$"mnist/{model}/history.csv"]).Skip(1).Select(l => l.Split(',')).ToList();
         var losses = rows.SelectMany(r => new[] { double.Parse(r[1], CultureInfo.InvariantCulture), double.Parse(r[2], CultureInfo.InvariantCulture) }).ToArray();
         for (int i = 0; i < losses.Length; i++)

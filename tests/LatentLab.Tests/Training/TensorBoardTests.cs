@@ -1,8 +1,5 @@
 using System.Buffers.Binary;
-using LatentLab.Cli;
-using LatentLab.Cli.Ui;
 using LatentLab.Training;
-using Spectre.Console;
 
 namespace LatentLab.Tests.Training;
 
@@ -35,11 +32,8 @@ public class TensorBoardTests
     public async Task TrainingWritesEventFilesWithEveryEpochsLossesTheMetricsAndAnImage()
     {
         using var dir = new TempDir();
-        var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(new StringWriter()), Ansi = AnsiSupport.No, Interactive = InteractionSupport.No });
-        var error = new StringWriter();
-        int exit = await LatentCli.RunAsync(["train", "--model", "vae_2d", "--epochs", "2", "--iwae-k", "5", "--data-dir", Fixtures.MnistSliceFolder, "--out", dir.Path],
-            new CliConsole(console, error), CancellationToken.None);
-        Assert.True(exit == 0, error.ToString());
+        var (exit, _, error) = await LatentCommand.RunAsync("train", "--model", "vae_2d", "--epochs", "2", "--iwae-k", "5", "--data-dir", Fixtures.MnistSliceFolder, "--out", dir.Path);
+        Assert.True(exit == 0, error);
         var file = Assert.Single(Directory.GetFiles(dir["mnist/vae_2d/tensorboard"], "events.out.tfevents.*"));
         var events = ReadEvents(file);
         Assert.Equal("brain.Event:2", events[0].FileVersion);
@@ -63,9 +57,7 @@ public class TensorBoardTests
     public async Task NoTensorBoardWritesNone()
     {
         using var dir = new TempDir();
-        var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(new StringWriter()), Ansi = AnsiSupport.No, Interactive = InteractionSupport.No });
-        int exit = await LatentCli.RunAsync(["train", "--model", "ae_2d", "--epochs", "1", "--iwae-k", "0", "--no-tensorboard", "--data-dir", Fixtures.MnistSliceFolder, "--out", dir.Path],
-            new CliConsole(console, new StringWriter()), CancellationToken.None);
+        var (exit, _, _) = await LatentCommand.RunAsync("train", "--model", "ae_2d", "--epochs", "1", "--iwae-k", "0", "--no-tensorboard", "--data-dir", Fixtures.MnistSliceFolder, "--out", dir.Path);
         Assert.Equal(0, exit);
         Assert.False(Directory.Exists(dir["mnist/ae_2d/tensorboard"]));
     }

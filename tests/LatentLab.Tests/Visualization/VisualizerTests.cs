@@ -1,3 +1,4 @@
+using LatentLab.Data;
 using ImageMagick;
 using LatentLab.Models;
 using LatentLab.Training;
@@ -115,7 +116,7 @@ public class VisualizerTests
         var pixels = new float[2 * 4];
         pixels[0] = 1f;                      // image 0: top-left pixel white
         pixels[4 + 3] = 0.5f;                // image 1: bottom-right pixel mid grey
-        using var bitmap = Raster.Tiles(pixels, new LatentLab.Data.ImageShape(1, 2, 2), columns: 2, scale: 3, gap: 1);
+        using var bitmap = ImageGrid.Tiles(pixels, new LatentLab.Data.ImageShape(1, 2, 2), columns: 2, scale: 3, gap: 1);
         Assert.Equal((2 * 6 + 3, 6 + 2), (bitmap.Width, bitmap.Height));
         Assert.Equal(255, bitmap.GetPixel(1, 1).Red);
         Assert.Equal(255, bitmap.GetPixel(3, 3).Red);

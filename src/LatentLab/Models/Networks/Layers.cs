@@ -27,6 +27,14 @@ public sealed class LayerChain : Module<Tensor, Tensor>
         return result;
     }
 
+    /// <summary>The positions of the weighted layers of the chain whose parameters are named <c>{prefix}{i}.weight</c>,
+    /// in order (ReLUs, which have none, leave gaps): how exporters walk a network by its parameter names.</summary>
+    public static IReadOnlyList<int> Positions(IEnumerable<string> parameterNames, string prefix) => parameterNames
+        .Where(n => n.StartsWith(prefix, StringComparison.Ordinal))
+        .Select(n => n[prefix.Length..].Split('.'))
+        .Where(parts => parts.Length == 2 && parts[1] == "weight" && int.TryParse(parts[0], out _))
+        .Select(parts => int.Parse(parts[0], System.Globalization.CultureInfo.InvariantCulture)).Order().ToList();
+
     /// <summary>Linear layers of the given widths with ReLU between them; with <paramref name="reluAfterLast"/> also
     /// after the last one.</summary>
     public static List<Module<Tensor, Tensor>> Mlp(int inputs, IEnumerable<int> widths, bool reluAfterLast = false)
