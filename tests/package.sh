@@ -15,13 +15,17 @@ for package in LatentLab LatentLab.Visualization LatentLab.Tool; do
   [ -f "$work/packages/$package.0.1.0.nupkg" ] || { echo "missing package $package"; exit 1; }
 done
 # The library package carries its README and XML documentation.
-unzip -l "$work/packages/LatentLab.0.1.0.nupkg" | grep -q "PACKAGE.md" || { echo "LatentLab package: no readme"; exit 1; }
-unzip -l "$work/packages/LatentLab.0.1.0.nupkg" | grep -q "lib/net10.0/LatentLab.xml" || { echo "LatentLab package: no XML docs"; exit 1; }
+# (Listed into a file first: with pipefail, `unzip -l | grep -q` fails whenever grep stops reading early and unzip
+# gets SIGPIPE.)
+unzip -l "$work/packages/LatentLab.0.1.0.nupkg" >"$work/library-files.txt"
+grep -q "PACKAGE.md" "$work/library-files.txt" || { echo "LatentLab package: no readme"; exit 1; }
+grep -q "lib/net10.0/LatentLab.xml" "$work/library-files.txt" || { echo "LatentLab package: no XML docs"; exit 1; }
 
 NUGET_PACKAGES="$work/nuget" dotnet tool install --tool-path "$work/tools" --add-source "$work/packages" LatentLab.Tool --version 0.1.0 >"$work/install.log" 2>&1 \
   || { cat "$work/install.log"; exit 1; }
 cd "$work"
-"$work/tools/latent" models | grep -q "vae_32d"
+"$work/tools/latent" models >"$work/models.txt"
+grep -q "vae_32d" "$work/models.txt" || { echo "the installed tool lists no vae_32d"; exit 1; }
 "$work/tools/latent" train --model vae_2d --epochs 1 --iwae-k 0 --data-dir "$repo/tests/LatentLab.Tests/Fixtures/mnist-600" --out "$work/results" >"$work/train.log" 2>&1 \
   || { cat "$work/train.log"; exit 1; }
 "$work/tools/latent" visualize --model vae_2d --frames 10 --data-dir "$repo/tests/LatentLab.Tests/Fixtures/mnist-600" --out "$work/results" >"$work/visualize.log" 2>&1 \
