@@ -104,11 +104,7 @@ public static class Animations
     public static IEnumerable<SKBitmap> Evolution(string modelName, IReadOnlyList<(int Epoch, double[] X, double[] Y)> snapshots,
         int[] labels, IReadOnlyList<string> classNames, int tweens, int finalEpochs)
     {
-        var allX = snapshots.SelectMany(s => s.X).ToArray();
-        var allY = snapshots.SelectMany(s => s.Y).ToArray();
-        double x0 = Figures.Quantile(allX, 0.002), x1 = Figures.Quantile(allX, 0.998);
-        double y0 = Figures.Quantile(allY, 0.002), y1 = Figures.Quantile(allY, 0.998);
-        double padX = 0.06 * Math.Max(x1 - x0, 1e-6), padY = 0.06 * Math.Max(y1 - y0, 1e-6);
+        var (x0, x1, y0, y1) = EvolutionLimits(snapshots);
         for (int s = 0; s < snapshots.Count; s++)
         {
             int steps = s == snapshots.Count - 1 ? 1 : tweens + 1;
@@ -122,9 +118,29 @@ public static class Animations
                 string when = from.Epoch == 0 && k == 0 ? "before training" : $"epoch {from.Epoch + w:0.0} of {finalEpochs}";
                 var plot = Figures.Scatter($"{modelName}: test latents, {when}", "z1", "z2",
                     new LabelledPoints(xs, ys, labels, classNames), markerSize: 4);
-                plot.Axes.SetLimits(x0 - padX, x1 + padX, y0 - padY, y1 + padY);
-                yield return Raster.Render(plot, 820, 700);
+                plot.Axes.SetLimits(x0, x1, y0, y1);
+                yield return Raster.Render(plot, EvolutionWidth, EvolutionHeight);
             }
         }
     }
+
+    public const int EvolutionWidth = 820, EvolutionHeight = 700;
+
+    /// <summary>The plane every frame of the evolution shows: where 99.6% of all snapshot codes lie, plus a margin.</summary>
+    public static (double X0, double X1, double Y0, double Y1) EvolutionLimits(IReadOnlyList<(int Epoch, double[] X, double[] Y)> snapshots)
+    {
+        var allX = snapshots.SelectMany(s => s.X).ToArray();
+        var allY = snapshots.SelectMany(s => s.Y).ToArray();
+        double x0 = Figures.Quantile(allX, 0.002), x1 = Figures.Quantile(allX, 0.998);
+        double y0 = Figures.Quantile(allY, 0.002), y1 = Figures.Quantile(allY, 0.998);
+        double padX = 0.06 * Math.Max(x1 - x0, 1e-6), padY = 0.06 * Math.Max(y1 - y0, 1e-6);
+        return (x0 - padX, x1 + padX, y0 - padY, y1 + padY);
+    }
+
+    /// <summary>Frames drawn between two snapshots: about 45 frames in all, whatever the number of epochs (each frame
+    /// redraws thousands of points, so the frame count is what the GIF's size follows).</summary>
+    public static int EvolutionTweens(int snapshotCount) => Math.Clamp((int)Math.Ceiling(45.0 / Math.Max(1, snapshotCount - 1)) - 1, 0, 9);
+
+    /// <summary>Frame delays of the evolution, in centiseconds: each frame, and the last (held).</summary>
+    public const uint EvolutionDelay = 8, EvolutionLastDelay = 200;
 }

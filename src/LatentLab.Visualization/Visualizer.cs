@@ -44,7 +44,7 @@ public static class Visualizer
         bool isVae = model is VariationalAutoencoder;
         var shape = data.Shape;
         // Unlabelled images are one class for the pictures: one colour, and no class names to pair or average.
-        var classNames = data.HasLabels ? data.ClassNames : ["test images (no labels)"];
+        var classNames = data.HasLabels ? data.ClassNames : UnlabelledClassNames;
         var labels = data.TestLabels.to(ScalarType.Int32).data<int>().ToArray();
         string F(string file) => Path.Combine(folder.FiguresDir, file);
         string A(string file) => Path.Combine(folder.AnimationsDir, file);
@@ -187,16 +187,10 @@ public static class Visualizer
             {
                 cancel.ThrowIfCancellationRequested();
                 progress?.Report("latent evolution animation");
-                var snapshots = LatentSnapshots.Read(folder.SnapshotsPath);
-                var snapshotLabels = LatentSnapshots.ReadLabels(folder.SnapshotsPath).to(ScalarType.Int32).data<int>().ToArray();
-                var series = snapshots.Select(s => (s.Key, s.Value.select(1, 0).to(ScalarType.Float64).data<double>().ToArray(),
-                    s.Value.select(1, 1).to(ScalarType.Float64).data<double>().ToArray())).ToList();
-                int epochs = series[^1].Key;
-                // About 45 frames in all, whatever the number of epochs: each frame redraws thousands of points, so the
-                // frame count is what the file's size follows.
-                int tweens = Math.Clamp((int)Math.Ceiling(45.0 / Math.Max(1, series.Count - 1)) - 1, 0, 9);
-                Gif.Save(A("latent_evolution.gif"), Animations.Evolution(name, series, snapshotLabels, classNames, tweens, epochs),
-                    delayCentiseconds: 8, lastDelayCentiseconds: 200);
+                var (series, snapshotLabels) = ReadSnapshots(folder.SnapshotsPath);
+                int epochs = series[^1].Epoch;
+                Gif.Save(A("latent_evolution.gif"), Animations.Evolution(name, series, snapshotLabels, classNames, Animations.EvolutionTweens(series.Count), epochs),
+                    Animations.EvolutionDelay, Animations.EvolutionLastDelay);
                 written.Add(A("latent_evolution.gif"));
             }
             else skipped.Add($"latent_evolution.gif: no {LatentSnapshots.FileName} (the model was trained before per-epoch snapshots were kept; retrain it to get one)");
@@ -205,6 +199,20 @@ public static class Visualizer
     }
 
     /// <summary>The files <see cref="Run"/> writes for a model of this configuration, relative to its run folder.</summary>
+    /// <summary>The one "class" of a folder of images without labels, as legends name it.</summary>
+    public static readonly IReadOnlyList<string> UnlabelledClassNames = ["test images (no labels)"];
+
+    /// <summary>The test codes kept after each epoch (latent_snapshots.safetensors), in epoch order, with their labels.</summary>
+    public static (List<(int Epoch, double[] X, double[] Y)> Series, int[] Labels) ReadSnapshots(string path)
+    {
+        using var scope = NewDisposeScope();
+        var labels = LatentSnapshots.ReadLabels(path).to(ScalarType.Int32).data<int>().ToArray();
+        var series = LatentSnapshots.Read(path).Select(s => (s.Key, s.Value.select(1, 0).to(ScalarType.Float64).data<double>().ToArray(),
+            s.Value.select(1, 1).to(ScalarType.Float64).data<double>().ToArray())).ToList();
+        if (series.Count == 0) throw new CorruptFileException(path, "no epoch snapshots");
+        return (series, labels);
+    }
+
     public static IReadOnlyList<string> ExpectedFiles(ModelConfig config, bool hasSnapshots)
     {
         var files = new List<string> { "figures/latent_scatter.png" };

@@ -77,6 +77,7 @@ public static class CompareCommand
         bool interrupted = false;
         var results = new List<ModelResult>();
         var explorers = new List<ExplorerModel>();
+        var evolutions = new List<EvolutionModel>();
         IReadOnlyList<ComparisonFigure> sideBySide = [];
         // Each model is loaded (and its files checked) once, and kept for the side-by-side figures drawn at the end.
         var loaded = new List<Autoencoder>();
@@ -134,6 +135,8 @@ public static class CompareCommand
                     double gap = PriorGap.Measure(model, data.TestImages, record.Training.Seed);
                     results.Add(Comparison.Collect(plan.Folder, gap));
                     if (model.Config.LatentDim == 2) explorers.Add(ExplorerModel.From(model, data.TestImages, data.TestLabels));
+                    if (LatentSnapshots.Applies(model.Config) && File.Exists(plan.Folder.SnapshotsPath))
+                        evolutions.Add(EvolutionModel.From(name, plan.Folder.SnapshotsPath, data.HasLabels ? data.ClassNames : Visualizer.UnlabelledClassNames));
                     done += 0.2;
                     overall.Value = done;
                     if (cancel.IsCancellationRequested) { interrupted = true; return; }
@@ -161,7 +164,7 @@ public static class CompareCommand
         var comparison = Comparison.Create(data.Name, results, sideBySide);
         Json.WriteFile(Path.Combine(datasetFolder, Comparison.FileName), comparison);
         AtomicFile.WriteAllText(Path.Combine(datasetFolder, MarkdownReport.FileName), MarkdownReport.Render(comparison));
-        AtomicFile.WriteAllText(Path.Combine(datasetFolder, HtmlReport.FileName), HtmlReport.Render(comparison, datasetFolder, explorers));
+        AtomicFile.WriteAllText(Path.Combine(datasetFolder, HtmlReport.FileName), HtmlReport.Render(comparison, datasetFolder, explorers, evolutions));
         console.Out.Write(SummaryTable(comparison));
         foreach (var file in new[] { Comparison.FileName, MarkdownReport.FileName, HtmlReport.FileName })
             console.Out.MarkupLineInterpolated($"wrote {Path.Combine(datasetFolder, file)}");

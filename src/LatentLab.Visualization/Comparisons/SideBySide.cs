@@ -20,7 +20,9 @@ public sealed record ComparedRun(string Name, Autoencoder Model, IReadOnlyList<E
 }
 
 /// <summary>A comparison figure: its file (relative to the dataset folder), a title, and the sentences drawn from its numbers.</summary>
-public sealed record ComparisonFigure(string File, string Title, IReadOnlyList<string> Sentences);
+/// <param name="Shows">Each model's own figures whose content this one shows for every compared model (the same test
+/// images reconstructed, samples, the 2-d plane), relative to the dataset folder: report.html shows them once, here.</param>
+public sealed record ComparisonFigure(string File, string Title, IReadOnlyList<string> Sentences, IReadOnlyList<string>? Shows = null);
 
 /// <summary>The paper's comparisons, each in one picture with every compared model side by side: the same test images
 /// reconstructed, the 2-d latent planes, prior samples, test loss per epoch, the spread of each latent dimension, and
@@ -42,15 +44,17 @@ public static class SideBySide
         foreach (var model in runs) model.Model.eval();
         using var noGrad = no_grad();
         using var scope = NewDisposeScope();
-        void Save(SKBitmap bitmap, string file, string title, IReadOnlyList<string> sentences)
+        void Save(SKBitmap bitmap, string file, string title, IReadOnlyList<string> sentences, IEnumerable<ComparedRun>? shown = null, string? ownFigure = null)
         {
             using (bitmap) Raster.SavePng(bitmap, Path.Combine(folder, file));
-            figures.Add(new ComparisonFigure($"{FolderName}/{file}", title, sentences));
+            figures.Add(new ComparisonFigure($"{FolderName}/{file}", title, sentences,
+                shown is null ? null : shown.Select(r => $"{r.Name}/figures/{ownFigure}").ToList()));
         }
 
         cancel.ThrowIfCancellationRequested();
         progress?.Report("comparison: reconstructions");
-        Save(Reconstructions(runs, data, out var reconstructionSentences), "reconstructions.png", "The same test images, reconstructed by each model", reconstructionSentences);
+        Save(Reconstructions(runs, data, out var reconstructionSentences), "reconstructions.png", "The same test images, reconstructed by each model", reconstructionSentences,
+            runs, "reconstructions.png");
 
         var planes = runs.Where(r => r.Model.Config.LatentDim == 2).ToList();
         if (planes.Count >= 2)
@@ -59,14 +63,15 @@ public static class SideBySide
             progress?.Report("comparison: latent planes");
             Save(LatentPlanes(planes, data), "latent_planes.png", "The 2-d latent spaces side by side",
                 [string.Join("; ", planes.Select(r => $"{r.Name}'s test codes have standard deviations {F(r.Metrics.LatentStd[0], "0.00")} and {F(r.Metrics.LatentStd[1], "0.00")}"))
-                 + " (the prior N(0, I) has 1 and 1)."]);
+                 + " (the prior N(0, I) has 1 and 1)."], planes, "latent_scatter.png");
         }
 
         cancel.ThrowIfCancellationRequested();
         progress?.Report("comparison: samples");
         Save(Samples(runs, data, seed), "samples.png", "Samples side by side",
             [string.Join("; ", runs.Select(r => $"{r.Name} {(r.IsVae ? "decodes z ~ N(0, I)" : "decodes z from a Gaussian fitted to its training codes")}, its codes {F(r.PriorGapNats, "0.00")} nats from N(0, I)"))
-             + ". The closer the codes are to the distribution the samples are drawn from, the more the samples look like decoded test images."]);
+             + ". The closer the codes are to the distribution the samples are drawn from, the more the samples look like decoded test images."],
+            runs, "samples.png");
 
         var histories = runs.Where(r => r.History.Count > 0).ToList();
         if (histories.Count >= 2)

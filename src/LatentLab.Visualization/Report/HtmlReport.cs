@@ -27,8 +27,11 @@ public static class HtmlReport
     };
 
     /// <param name="datasetFolder">OUT/&lt;dataset&gt;/, which the figure paths in <paramref name="comparison"/> are relative to.</param>
-    public static string Render(Comparison comparison, string datasetFolder, IReadOnlyList<ExplorerModel> explorers)
+    /// <param name="evolutions">2-d models whose latent_evolution.gif the page plays from their snapshots instead.</param>
+    public static string Render(Comparison comparison, string datasetFolder, IReadOnlyList<ExplorerModel> explorers,
+        IReadOnlyList<EvolutionModel>? evolutions = null)
     {
+        evolutions ??= [];
         var models = Table.Ordered(comparison.Models);
         var h = new StringBuilder();
         string E(string text) => WebUtility.HtmlEncode(text);
@@ -85,17 +88,31 @@ public static class HtmlReport
             h.AppendLine("</div>");
         }
 
+        // A model's own figure that a side-by-side figure above shows for every model is not shown twice.
+        var shownAbove = (comparison.SideBySide ?? []).Where(f => File.Exists(Path.Combine(datasetFolder, f.File)))
+            .SelectMany(f => f.Shows ?? []).ToHashSet(StringComparer.Ordinal);
         foreach (var m in models)
         {
-            h.AppendLine($"<h2 id=\"{E(m.Name)}\">{E(m.Name)}</h2><div class=\"gallery\">");
+            h.AppendLine($"<h2 id=\"{E(m.Name)}\">{E(m.Name)}</h2>");
+            var above = m.Figures.Where(shownAbove.Contains).ToList();
+            if (above.Count > 0)
+                h.AppendLine($"<p class=\"meta\">Shown side by side above, so not repeated here: {string.Join(", ", above.Select(p => $"<code>{E(p)}</code>"))}.</p>");
+            h.AppendLine("<div class=\"gallery\">");
             foreach (var path in m.Figures.Concat(m.Animations))
             {
                 var full = Path.Combine(datasetFolder, path);
-                if (!File.Exists(full)) continue;
-                string mime = path.EndsWith(".gif", StringComparison.OrdinalIgnoreCase) ? "image/gif" : "image/png";
+                if (!File.Exists(full) || shownAbove.Contains(path)) continue;
                 string file = Path.GetFileName(path);
                 string caption = Captions.GetValueOrDefault(file, file);
-                h.AppendLine($"<figure><img alt=\"{E(m.Name)}: {E(caption)}\" src=\"data:{mime};base64,{Convert.ToBase64String(File.ReadAllBytes(full))}\">"
+                if (file == "latent_evolution.gif" && evolutions.Any(e => e.Name == m.Name))
+                {
+                    h.AppendLine($"<figure><canvas class=\"evolution\" data-model=\"{E(m.Name)}\" width=\"{Animations.EvolutionWidth}\" height=\"{Animations.EvolutionHeight}\" "
+                                 + $"role=\"img\" aria-label=\"{E(m.Name)}: {E(caption)}\"></canvas>"
+                                 + $"<figcaption>{E(caption)}, drawn in this page from the codes kept after each epoch (click to pause) <code>{E(path)}</code></figcaption></figure>");
+                    continue;
+                }
+                var (bytes, mime) = Embedded(full);
+                h.AppendLine($"<figure><img alt=\"{E(m.Name)}: {E(caption)}\" src=\"data:{mime};base64,{Convert.ToBase64String(bytes)}\">"
                              + $"<figcaption>{E(caption)} <code>{E(path)}</code></figcaption></figure>");
             }
             h.AppendLine("</div>");
@@ -114,10 +131,37 @@ public static class HtmlReport
             });
             // JSON inside <script type="application/json"> cannot end the element: '<' is escaped by the serializer.
             h.AppendLine($"<script type=\"application/json\" id=\"latentlab-explorer-data\">{JsonSerializer.Serialize(data)}</script>");
-            h.AppendLine($"<script>{Script.Value}</script>");
+            h.AppendLine($"<script>{Script("explorer.js")}</script>");
+        }
+        if (evolutions.Count > 0)
+        {
+            var data = evolutions.Select(e => new
+            {
+                name = e.Name,
+                epochs = e.Epochs,
+                limits = e.Limits,
+                tweens = e.Tweens,
+                delays = new[] { Animations.EvolutionDelay * 10, Animations.EvolutionLastDelay * 10 },
+                classNames = e.ClassNames,
+                labels = Convert.ToBase64String(e.Labels),
+                codes = PackCodes(e.Codes, e.Limits),
+            });
+            h.AppendLine($"<script type=\"application/json\" id=\"latentlab-evolution-data\">{JsonSerializer.Serialize(data)}</script>");
+            h.AppendLine($"<script>{Script("evolution.js")}</script>");
         }
         h.AppendLine("</body></html>");
         return h.ToString();
+    }
+
+    /// <summary>The bytes the page carries for a figure: a PNG as it is; a GIF as its APNG copy (the same pixels and
+    /// timing, about a third of the bytes for our sampling and interpolation animations), or as the GIF when that is
+    /// smaller.</summary>
+    static (byte[] Bytes, string Mime) Embedded(string path)
+    {
+        var bytes = File.ReadAllBytes(path);
+        if (!path.EndsWith(".gif", StringComparison.OrdinalIgnoreCase)) return (bytes, "image/png");
+        var apng = Apng.FromGif(path);
+        return apng.Length < bytes.Length ? (apng, "image/png") : (bytes, "image/gif");
     }
 
     /// <summary>A layer's weights, compact: each float32 rounded to 16 significant bits (relative error at most 2^-17,
@@ -134,21 +178,59 @@ public static class HtmlReport
             if ((bits & 0x7F800000) != 0x7F800000) bits = (bits + 0x80) & 0xFFFFFF00;   // round to nearest, low byte cleared
             for (int b = 0; b < 4; b++) planes[b * n + i] = (byte)(bits >> (8 * b));
         }
-        using var output = new MemoryStream();
-        using (var deflate = new System.IO.Compression.DeflateStream(output, System.IO.Compression.CompressionLevel.SmallestSize, leaveOpen: true))
-            deflate.Write(planes);
-        return Convert.ToBase64String(output.ToArray());
+        return Deflate(planes);
     }
 
     static string Base64(float[] values) => Convert.ToBase64String(System.Runtime.InteropServices.MemoryMarshal.AsBytes(values.AsSpan()));
 
-    static readonly Lazy<string> Script = new(() =>
+    /// <summary>Snapshot codes, compact: each coordinate as a whole number of steps from its axis's smallest value, a step
+    /// being 1/4096 of the plane's side (a sixth of a pixel of the page's plot; finer when the codes spread over more
+    /// than 65,535 steps); after the first snapshot, as the change since the snapshot before (modulo 2^16: small once
+    /// training settles); all z1 then all z2, high bytes then low bytes, deflated, base64.</summary>
+    public static object PackCodes(float[][] codes, double[] limits)
     {
-        using var stream = Assembly.GetExecutingAssembly().GetManifestResourceStream("LatentLab.Visualization.Report.explorer.js")
-            ?? throw new InvalidOperationException("explorer.js is not embedded");
+        int per = codes[0].Length / 2, n = codes.Length * per;
+        var lo = new double[2];
+        var step = new double[2];
+        var planes = new byte[4 * n];
+        for (int axis = 0; axis < 2; axis++)
+        {
+            var values = codes.SelectMany(c => Enumerable.Range(0, per).Select(i => (double)c[2 * i + axis])).Where(double.IsFinite).DefaultIfEmpty(0).ToArray();
+            double min = values.Min(), max = values.Max();
+            double side = Math.Max(limits[2 * axis + 1] - limits[2 * axis], 1e-9);
+            lo[axis] = min;
+            step[axis] = Math.Max(side / 4096, (max - min) / 65535);
+            var previous = new ushort[per];
+            for (int s = 0; s < codes.Length; s++)
+                for (int i = 0; i < per; i++)
+                {
+                    double v = codes[s][2 * i + axis];
+                    var q = (ushort)Math.Round(Math.Clamp(double.IsFinite(v) ? (v - min) / step[axis] : 0, 0, 65535));
+                    var stored = (ushort)(s == 0 ? q : q - previous[i]);
+                    previous[i] = q;
+                    int k = axis * n + s * per + i;
+                    planes[k] = (byte)(stored >> 8);
+                    planes[2 * n + k] = (byte)stored;
+                }
+        }
+        return new { count = per, lo, step, values = Deflate(planes) };
+    }
+
+    static string Deflate(byte[] bytes)
+    {
+        using var output = new MemoryStream();
+        using (var deflate = new System.IO.Compression.DeflateStream(output, System.IO.Compression.CompressionLevel.SmallestSize, leaveOpen: true))
+            deflate.Write(bytes);
+        return Convert.ToBase64String(output.ToArray());
+    }
+
+    static string Script(string file)
+    {
+        using var stream = Assembly.GetExecutingAssembly().GetManifestResourceStream("LatentLab.Visualization.Report." + file)
+            ?? throw new InvalidOperationException($"{file} is not embedded");
         using var reader = new StreamReader(stream);
         return reader.ReadToEnd();
-    });
+    }
 
     const string Css = """
         body { font-family: "DejaVu Sans", Verdana, sans-serif; margin: 2em auto; max-width: 1200px; padding: 0 1em; color: #222; }
@@ -166,7 +248,8 @@ public static class HtmlReport
         .range { font-size: 0.85em; color: #666; margin-top: 0.3em; max-width: 224px; }
         .gallery { display: flex; flex-wrap: wrap; gap: 1em; }
         figure { margin: 0; max-width: 100%; }
-        figure img { max-width: 560px; width: 100%; border: 1px solid #eee; }
+        figure img, figure canvas.evolution { max-width: 560px; width: 100%; border: 1px solid #eee; }
+        canvas.evolution { display: block; cursor: pointer; }
         figure.wide img { max-width: 1150px; width: auto; }
         figcaption { font-size: 0.9em; color: #555; }
         """;

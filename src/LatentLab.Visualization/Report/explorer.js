@@ -145,7 +145,8 @@
   }
 
   const data = JSON.parse(document.getElementById("latentlab-explorer-data").textContent);
-  window.latentlab = { explorers: {} };
+  window.latentlab = window.latentlab || {};
+  window.latentlab.explorers = {};
   (async () => {
     for (const model of data) {
       for (const layer of model.layers) {

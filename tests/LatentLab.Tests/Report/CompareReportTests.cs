@@ -48,7 +48,13 @@ public class CompareReportTests(CompareFixture run) : IClassFixture<CompareFixtu
         var html = File.ReadAllText(Path.Combine(run.DatasetFolder, HtmlReport.FileName));
         Assert.DoesNotContain("src=\"http", html);
         Assert.DoesNotContain("href=\"http", html);
-        Assert.Equal(6 + 10 + 9 + 9 + 8, CountOf(html, "<img "));    // side by side 6; vae_2d 7 + 3, ae_2d 6 + 3, vae_32d 7 + 2, ae_32d 6 + 2
+        // Side by side 6; then each model's figures and animations, less what side by side shows of it (reconstructions and
+        // samples; the 2-d plane) and the 2-d models' latent evolution, which the page draws: vae_2d 7 - 3 + 2, ae_2d
+        // 6 - 3 + 2, vae_32d 7 - 2 + 2, ae_32d 6 - 2 + 2.
+        Assert.Equal(6 + 6 + 5 + 7 + 6, CountOf(html, "<img "));
+        Assert.Equal(2, CountOf(html, "<canvas class=\"evolution\""));
+        Assert.Equal(4, CountOf(html, "Shown side by side above, so not repeated here"));
+        Assert.DoesNotContain("data:image/gif", html);   // every animation travels as its smaller APNG copy
     }
 
     [Fact]
@@ -182,6 +188,11 @@ public static class BrowserCheck
         var widths = await page.EvaluateAsync<int[]>("() => Array.from(document.querySelectorAll('img[data-comparison]')).map(i => i.naturalWidth)");
         Assert.Equal(6, widths.Length);
         Assert.All(widths, w => Assert.True(w > 0));
+        // Every picture of the page loaded, the animations' APNG copies too.
+        var all = await page.EvaluateAsync<int[]>("() => Array.from(document.querySelectorAll('img')).map(i => i.naturalWidth)");
+        Assert.True(all.Length > 6);
+        Assert.All(all, w => Assert.True(w > 0));
+        await EvolutionsPlay(page, datasetFolder, names);
 
         foreach (var name in names)
         {
@@ -215,6 +226,39 @@ public static class BrowserCheck
         Directory.CreateDirectory(artifacts);
         await page.ScreenshotAsync(new() { Path = Path.Combine(artifacts, screenshot), FullPage = true });
         Assert.True(new FileInfo(Path.Combine(artifacts, screenshot)).Length > 10_000);
+    }
+
+    /// <summary>Each 2-d model's latent evolution plays on its canvas: the frames of its GIF, from codes within half a
+    /// quantisation step of the snapshots; drawn (not blank), moving, and paused by a click.</summary>
+    static async Task EvolutionsPlay(IPage page, string datasetFolder, string[] names)
+    {
+        await page.WaitForFunctionAsync($"() => window.latentlab.evolutions && Object.keys(window.latentlab.evolutions).length === {names.Length}");
+        foreach (var name in names)
+        {
+            var folder = new RunFolder(Path.Combine(datasetFolder, name));
+            using (var gif = new ImageMagick.MagickImageCollection(Path.Combine(folder.AnimationsDir, "latent_evolution.gif")))
+                Assert.Equal(gif.Count, await page.EvaluateAsync<int>($"() => window.latentlab.evolutions['{name}'].frames"));
+            var (series, _) = LatentLab.Visualization.Visualizer.ReadSnapshots(folder.SnapshotsPath);
+            var steps = await page.EvaluateAsync<double[]>($"() => window.latentlab.evolutions['{name}'].steps");
+            for (int s = 0; s < series.Count; s += Math.Max(1, series.Count - 1))
+            {
+                var codes = await page.EvaluateAsync<double[]>($"() => Array.from(window.latentlab.evolutions['{name}'].codes[{s}])");
+                double worst = series[s].X.Select((x, i) => Math.Max(Math.Abs(codes[2 * i] - x) / steps[0], Math.Abs(codes[2 * i + 1] - series[s].Y[i]) / steps[1])).Max();
+                Assert.True(worst <= 0.5 + 1e-3, $"{name}, snapshot {s}: the page's codes are {worst} steps from the file's");
+            }
+
+            var canvas = page.Locator($"canvas.evolution[data-model=\"{name}\"]");
+            await canvas.ScrollIntoViewIfNeededAsync();
+            const string colours = "c => { const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data; const seen = new Set(); for (let i = 0; i < d.length; i += 4) seen.add((d[i] << 16) | (d[i + 1] << 8) | d[i + 2]); return seen.size; }";
+            Assert.True(await canvas.EvaluateAsync<int>(colours) > 10, $"{name}: the evolution canvas looks blank");
+            int before = await page.EvaluateAsync<int>($"() => window.latentlab.evolutions['{name}'].drawn");
+            await page.WaitForFunctionAsync($"() => window.latentlab.evolutions['{name}'].drawn > {before}");   // it plays
+            await canvas.ClickAsync();
+            Assert.True(await page.EvaluateAsync<bool>($"() => window.latentlab.evolutions['{name}'].paused"));
+            int paused = await page.EvaluateAsync<int>($"() => window.latentlab.evolutions['{name}'].drawn");
+            await page.WaitForTimeoutAsync(2500);   // longer than the last frame's 2 s
+            Assert.Equal(paused, await page.EvaluateAsync<int>($"() => window.latentlab.evolutions['{name}'].drawn"));
+        }
     }
 
     static string RepositoryRoot()
