@@ -55,6 +55,7 @@ namespace LatentLab.Cli
             VisualizeCommand.Create(console),
             CompareCommand.Create(console),
             ExportCommand.Create(console),
+            SweepCommand.Create(console),
             DataCommand.Create(console),
             ModelsCommand.Create(console),
         };

@@ -1,0 +1,62 @@
+using LatentLab.Data;
+using LatentLab.Evaluation;
+using LatentLab.IO;
+using LatentLab.Training;
+
+namespace LatentLab.Sweeps;
+
+/// <summary>What running one point did.</summary>
+public enum PointOutcome { Completed, AlreadyDone, Interrupted }
+
+/// <summary>Runs one point of a sweep: train (continuing the checkpoint a killed attempt left), then evaluate. The same
+/// code runs a point on this machine, in a Kubernetes pod and in a Slurm array task.</summary>
+public static class SweepRunner
+{
+    /// <summary>The run folder of <paramref name="point"/> in the sweep at <paramref name="sweepFolder"/>.</summary>
+    public static RunFolder FolderOf(string sweepFolder, SweepPoint point) => new(Path.GetFullPath(Path.Combine(sweepFolder, point.Folder)));
+
+    /// <summary>A point is done when its training reached the planned epochs and its metrics.json, newer than the
+    /// weights, was measured with the planned IWAE k.</summary>
+    public static bool IsDone(string sweepFolder, SweepPoint point, int iwaeK)
+    {
+        var folder = FolderOf(sweepFolder, point);
+        if (!File.Exists(folder.MetricsPath) || !File.Exists(folder.ModelPath) || !File.Exists(folder.HistoryPath)) return false;
+        if (File.GetLastWriteTimeUtc(folder.MetricsPath) < File.GetLastWriteTimeUtc(folder.ModelPath)) return false;
+        try
+        {
+            if (History.Read(folder.HistoryPath).Count < point.Training.Epochs) return false;
+            return (Json.ReadFile<Metrics>(folder.MetricsPath).IwaeK ?? 0) == (point.Kind == Models.ModelKind.Vae ? iwaeK : 0);
+        }
+        catch (LatentLabException)
+        {
+            return false;   // a corrupt file: run the point again
+        }
+    }
+
+    /// <summary>Trains and evaluates <paramref name="point"/> on <paramref name="data"/> (already sliced as the sweep
+    /// says). Two attempts at one point never run at once: the second is refused while the first holds the point's lock.</summary>
+    public static PointOutcome Run(string sweepFolder, SweepPlan plan, SweepPoint point, Dataset data,
+        IProgress<TrainingProgress>? training, IProgress<string>? evaluation, CancellationToken cancel)
+    {
+        var lockFolder = Path.Combine(sweepFolder, "locks", point.Index.ToString("D3"));
+        RunLock pointLock;
+        try { pointLock = RunLock.Acquire(lockFolder); }
+        catch (LatentLabException)
+        {
+            throw new LatentLabException($"point {point.Index} of sweep {plan.Name} is being run by another process (it holds {Path.Combine(lockFolder, ".lock")})");
+        }
+        using (pointLock)
+        {
+            if (IsDone(sweepFolder, point, plan.Spec.IwaeK)) return PointOutcome.AlreadyDone;
+            var folder = FolderOf(sweepFolder, point);
+            if (point.Config.Image != data.Shape)
+                throw new LatentLabException($"sweep {plan.Name} was planned for {point.Config.Image} images; the data are {data.Shape}");
+            using var trainer = new Trainer(point.Config, point.Training, data, folder, tensorBoard: false);
+            if (trainer.Train(resume: true, training, cancel) == TrainingOutcome.Interrupted) return PointOutcome.Interrupted;
+            var options = new EvaluationOptions(point.Kind == Models.ModelKind.Vae ? plan.Spec.IwaeK : 0, point.Seed, point.Training.Binarize).Validate();
+            var metrics = Evaluator.Evaluate(trainer.Model, data, options, evaluation);
+            Json.WriteFile(folder.MetricsPath, metrics);
+            return PointOutcome.Completed;
+        }
+    }
+}
