@@ -41,6 +41,9 @@ public static class CommonOptions
         Description = "Do not write TensorBoard event files (OUT/<dataset>/<model>/tensorboard/)",
     };
 
+    /// <summary>Where the classifier behind the Fréchet distances is cached: DATA/feature-nets/.</summary>
+    public static string FeatureNets(string? dataDir) => Path.Combine(DataDirectory.Resolve(dataDir), "feature-nets");
+
     public static Option<int?> Threads() => new("--threads")
     {
         Description = "libtorch threads (default: one per core)",

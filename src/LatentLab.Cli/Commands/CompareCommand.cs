@@ -110,7 +110,7 @@ public static class CompareCommand
                     var record = plan.Folder.ReadRecord();
                     if (plan.Evaluate)
                     {
-                        var options = new EvaluationOptions(iwaeK, record.Training.Seed, record.Training.Binarize);
+                        var options = new EvaluationOptions(iwaeK, record.Training.Seed, record.Training.Binarize, CommonOptions.FeatureNets(parse.GetValue(DataDirOption)));
                         var stage = new SynchronousProgress<string>(s => current.Description = $"{name}: evaluating, {s}");
                         // The stages report text ("IWAE k=100: 1,984/10,000 images"), not a fraction: no percentage to show.
                         current.IsIndeterminate = true;

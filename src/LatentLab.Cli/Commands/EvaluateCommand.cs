@@ -29,7 +29,7 @@ public static class EvaluateCommand
         {
             var located = TrainedRun.Locate(parse.GetValue(DatasetOption)!, parse.GetValue(OutOption)!, parse.GetValue(ModelOption)!);
             var options = new EvaluationOptions(parse.GetValue(IwaeKOption), located.Record.Training.Seed,
-                parse.GetValue(BinarizeOption) || located.Record.Training.Binarize).Validate();
+                parse.GetValue(BinarizeOption) || located.Record.Training.Binarize, CommonOptions.FeatureNets(parse.GetValue(DataDirOption))).Validate();
             using var run = await TrainedRun.OpenAsync(console, located, parse.GetValue(DataDirOption), parse.GetValue(ThreadsOption), cancel);
             Run(console, run.Model, run.Data, run.Folder, options);
             return ExitCodes.Success;
@@ -65,6 +65,12 @@ public static class EvaluateCommand
         }
         table.AddRow("knn_accuracy (k=5)", F(m.KnnAccuracy, "P2"), "");
         table.AddRow("linear_probe_accuracy", F(m.LinearProbeAccuracy, "P2"), "");
+        if (m.SampleFrechet is not null)
+        {
+            table.AddRow("sample_frechet", F(m.SampleFrechet, "F2"), $"classifier features (its test accuracy {F(m.FrechetNetAccuracy, "P2")})");
+            table.AddRow("recon_frechet", F(m.ReconFrechet, "F2"), "classifier features");
+            table.AddRow("frechet_train_test", F(m.FrechetTrainTest, "F2"), "training images against test images: the floor");
+        }
         table.AddRow("eval_seconds", F(m.EvalSeconds, "F1"), "s");
         return table;
     }

@@ -60,7 +60,8 @@ public static class TrainCommand
             parse.GetValue(LearningRateOption), parse.GetValue(SeedOption), parse.GetValue(BinarizeOption)).Validate();
         var choice = DatasetChoice.From(parse, DatasetOption);
         string outRoot = PathChecks.WritableFolder(parse.GetValue(OutOption)!, "--out");
-        var evaluation = new Evaluation.EvaluationOptions(parse.GetValue(IwaeKOption), training.Seed, training.Binarize).Validate();
+        var evaluation = new Evaluation.EvaluationOptions(parse.GetValue(IwaeKOption), training.Seed, training.Binarize,
+            CommonOptions.FeatureNets(parse.GetValue(DataDirOption))).Validate();
         var trainSize = Positive(parse.GetValue(TrainSizeOption), "--train-size");
         var testSize = Positive(parse.GetValue(TestSizeOption), "--test-size");
         int threads = TorchRuntime.ConfigureThreads(parse.GetValue(ThreadsOption));

@@ -23,6 +23,8 @@ public static class Table
         new("codes' distance from N(0, I)", "nats", "lower", m => F(m.PriorGapNats, "0.00")),
         new("kNN accuracy (k=5)", "", "higher", m => F(m.Metrics.KnnAccuracy, "P2")),
         new("linear probe accuracy", "", "higher", m => F(m.Metrics.LinearProbeAccuracy, "P2")),
+        new("samples' Fréchet distance (classifier features)", "", "lower", m => F(m.Metrics.SampleFrechet, "0.00")),
+        new("reconstructions' Fréchet distance", "", "lower", m => F(m.Metrics.ReconFrechet, "0.00")),
         new("epochs", "", "", m => m.EpochsTrained.ToString(CultureInfo.InvariantCulture)),
         new("final train / test loss", "nats/image", "", m => $"{F(m.FinalTrainLoss, "0.00")} / {F(m.FinalTestLoss, "0.00")}"),
         new("training time", "s", "", m => F(m.TrainingSeconds, "0")),

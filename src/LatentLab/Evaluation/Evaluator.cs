@@ -7,7 +7,9 @@ using static TorchSharp.torch;
 namespace LatentLab.Evaluation;
 
 /// <summary>How to evaluate: the IWAE sample count (0 skips it), the seed of every random draw, and the protocol.</summary>
-public sealed record EvaluationOptions(int IwaeK = 1000, long Seed = 0, bool Binarize = false)
+/// <param name="FeatureNetFolder">Where the classifier behind the Fréchet distances is cached (trained there on first
+/// use); null skips the two distances.</param>
+public sealed record EvaluationOptions(int IwaeK = 1000, long Seed = 0, bool Binarize = false, string? FeatureNetFolder = null)
 {
     public const int MaxIwaeK = 1_000_000;
 
@@ -91,6 +93,32 @@ public static class Evaluator
             logPx = cat(estimates, 0).mean().item<double>();
         }
 
+        // Sample quality as a number: Fréchet distances in the features of the dataset's own classifier.
+        double? sampleFrechet = null, reconFrechet = null, trainTest = null, netAccuracy = null;
+        string? netSha = null;
+        if (options.FeatureNetFolder is { } cache && data.HasLabels)
+        {
+            progress?.Report("Fréchet distances: the feature network");
+            var (net, sha, accuracy) = FeatureNet.LoadOrTrain(data, cache, progress);
+            using (net)
+            {
+                (netSha, netAccuracy) = (sha, accuracy);
+                progress?.Report("Fréchet distances: samples and reconstructions");
+                var real = net.EmbedAll(data.TestImages);
+                using var rng = new Generator((ulong)options.Seed + 5);
+                Tensor z;
+                if (vae is not null) z = randn(n, model.Config.LatentDim, generator: rng);
+                else
+                {
+                    using var fit = Analysis.GaussianFit.Fit(EncodeAll(model, data.TrainImages));
+                    z = fit.Sample((int)n, rng);
+                }
+                sampleFrechet = FeatureNet.FrechetDistance(net.EmbedAll(DecodeAll(model, z)), real);
+                reconFrechet = FeatureNet.FrechetDistance(net.EmbedAll(DecodeAll(model, testCodes.to(ScalarType.Float32))), real);
+                trainTest = FeatureNet.FrechetDistance(net.EmbedAll(data.TrainImages.narrow(0, 0, Math.Min(n, data.TrainCount))), real);
+            }
+        }
+
         double Mean(List<Tensor> values) => cat(values, 0).mean().item<double>();
         var perDimKl = vae is null ? null : cat(klPerDim, 0).mean([0]).data<double>().ToArray();
         return new Metrics(
@@ -106,7 +134,22 @@ public static class Evaluator
             LatentStd: testCodes.std(0, unbiased: false).data<double>().ToArray(),
             KnnAccuracy: knn, LinearProbeAccuracy: probe,
             EvalSeconds: clock.Elapsed.TotalSeconds, Seed: options.Seed,
-            DatasetSha256: data.Sha256, Binarized: options.Binarize);
+            DatasetSha256: data.Sha256, Binarized: options.Binarize,
+            SampleFrechet: sampleFrechet, ReconFrechet: reconFrechet, FrechetTrainTest: trainTest, FrechetNetSha256: netSha, FrechetNetAccuracy: netAccuracy);
+    }
+
+    /// <summary>The decoded images (intensities in [0, 1]) of codes [N, d], in batches.</summary>
+    public static Tensor DecodeAll(Autoencoder model, Tensor codes)
+    {
+        using var noGrad = no_grad();
+        using var scope = NewDisposeScope();
+        var images = new List<Tensor>();
+        for (long first = 0; first < codes.shape[0]; first += Batch)
+        {
+            using var batchScope = NewDisposeScope();
+            images.Add(model.Decode(codes.narrow(0, first, Math.Min(Batch, codes.shape[0] - first))).sigmoid().MoveToOuterDisposeScope());
+        }
+        return cat(images, 0).MoveToOuterDisposeScope();
     }
 
     /// <summary>The mean codes of all <paramref name="images"/>, in batches: [N, d] float64.</summary>

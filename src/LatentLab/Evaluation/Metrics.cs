@@ -13,6 +13,15 @@ namespace LatentLab.Evaluation;
 /// when the images carry no labels.</param>
 /// <param name="LinearProbeAccuracy">Multinomial logistic regression on training codes, scored on test codes; absent
 /// when the images carry no labels.</param>
+/// <param name="SampleFrechet">Fréchet distance between as many samples as test images (a VAE's from N(0, I), an AE's
+/// from a Gaussian fitted to its training codes) and the test images, in the 128 penultimate-layer features of this
+/// dataset's own small classifier (<see cref="FeatureNet"/>): a classifier-feature distance, not the Inception FID.
+/// Lower is better; absent without labels or when not asked for.</param>
+/// <param name="ReconFrechet">The same distance between the test images' reconstructions and the test images.</param>
+/// <param name="FrechetTrainTest">The same distance between as many training images and the test images: the floor a
+/// perfect model's samples would reach, up to sampling noise.</param>
+/// <param name="FrechetNetSha256">SHA-256 of the cached classifier file the two distances used.</param>
+/// <param name="FrechetNetAccuracy">That classifier's accuracy on the test split.</param>
 public sealed record Metrics(
     string Model,
     string Dataset,
@@ -34,4 +43,9 @@ public sealed record Metrics(
     double EvalSeconds,
     long Seed,
     IReadOnlyDictionary<string, string> DatasetSha256,
-    bool Binarized);
+    bool Binarized,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] double? SampleFrechet = null,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] double? ReconFrechet = null,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] double? FrechetTrainTest = null,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? FrechetNetSha256 = null,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] double? FrechetNetAccuracy = null);

@@ -29,6 +29,9 @@ public sealed record SweepResults(SweepPlan Plan, IReadOnlyList<SweepRow> Rows, 
         ("active_units", m => m.ActiveUnits),
         ("knn_accuracy", m => m.KnnAccuracy),
         ("linear_probe_accuracy", m => m.LinearProbeAccuracy),
+        ("sample_frechet", m => m.SampleFrechet),
+        ("recon_frechet", m => m.ReconFrechet),
+        ("frechet_train_test", m => m.FrechetTrainTest),
     ];
 
     public static SweepResults Gather(string sweepFolder, SweepPlan plan)

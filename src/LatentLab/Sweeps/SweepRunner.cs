@@ -35,7 +35,8 @@ public static class SweepRunner
 
     /// <summary>Trains and evaluates <paramref name="point"/> on <paramref name="data"/> (already sliced as the sweep
     /// says). Two attempts at one point never run at once: the second is refused while the first holds the point's lock.</summary>
-    public static PointOutcome Run(string sweepFolder, SweepPlan plan, SweepPoint point, Dataset data,
+    /// <param name="featureNetFolder">Where the classifier of the Fréchet distances is cached; null skips them.</param>
+    public static PointOutcome Run(string sweepFolder, SweepPlan plan, SweepPoint point, Dataset data, string? featureNetFolder,
         IProgress<TrainingProgress>? training, IProgress<string>? evaluation, CancellationToken cancel)
     {
         var lockFolder = Path.Combine(sweepFolder, "locks", point.Index.ToString("D3"));
@@ -53,7 +54,7 @@ public static class SweepRunner
                 throw new LatentLabException($"sweep {plan.Name} was planned for {point.Config.Image} images; the data are {data.Shape}");
             using var trainer = new Trainer(point.Config, point.Training, data, folder, tensorBoard: false);
             if (trainer.Train(resume: true, training, cancel) == TrainingOutcome.Interrupted) return PointOutcome.Interrupted;
-            var options = new EvaluationOptions(point.Kind == Models.ModelKind.Vae ? plan.Spec.IwaeK : 0, point.Seed, point.Training.Binarize).Validate();
+            var options = new EvaluationOptions(point.Kind == Models.ModelKind.Vae ? plan.Spec.IwaeK : 0, point.Seed, point.Training.Binarize, featureNetFolder).Validate();
             var metrics = Evaluator.Evaluate(trainer.Model, data, options, evaluation);
             Json.WriteFile(folder.MetricsPath, metrics);
             return PointOutcome.Completed;

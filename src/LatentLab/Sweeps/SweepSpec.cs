@@ -159,7 +159,7 @@ public sealed record SweepSpec(
         var lines = new List<string>
         {
             "# A LatentLab sweep: `latent sweep plan NAME --file THIS_FILE`. Every point is models x latent_dims x betas x seeds",
-            "# (an AE once per beta list: it has no KL term). Keys: " + string.Join(", ", Keys) + ".",
+            "# (an AE, which has no KL term, once per latent size and seed). Keys: " + string.Join(", ", Keys) + ".",
             $"dataset: {Quote(Dataset)}",
             $"models: [{string.Join(", ", Models)}]",
             $"latent_dims: [{string.Join(", ", LatentDims)}]",
