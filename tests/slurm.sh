@@ -77,7 +77,10 @@ CONF
 down)
   for daemon in slurmd slurmctld munged; do
     [ -s "$state/$daemon.pid" ] || continue
-    for pid in $(cat "$state/$daemon.pid"); do $sudo kill "$pid" 2>/dev/null || true; done
+    for pid in $(cat "$state/$daemon.pid"); do
+      $sudo kill "$pid" 2>/dev/null || true
+      for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.2; done   # gone before we return
+    done
     rm -f "$state/$daemon.pid"
   done
   ;;
