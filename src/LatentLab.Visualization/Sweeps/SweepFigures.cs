@@ -103,12 +103,14 @@ public static class SweepFigures
         return new[] { 1, 2, 2.5, 5, 10 }.Select(m => m * power).First(v => v >= raw);
     }
 
-    static readonly (string Name, string Label, Func<SweepRow, double?> Value)[] Panels =
+    /// <summary>The four panels; each legend sits in the corner its curves leave free (they fall or rise with the
+    /// latent size).</summary>
+    static readonly (string Name, string Label, Func<SweepRow, double?> Value, Alignment Legend)[] Panels =
     [
-        ("test_mse", "test MSE per pixel (lower is better)", r => r.Metrics.TestMse),
-        ("test_ssim", "test SSIM (higher is better)", r => r.Metrics.TestSsim),
-        ("test_elbo", "test ELBO, nats per image (VAE; higher is better)", r => r.Metrics.TestElbo),
-        ("knn_accuracy", "kNN accuracy of the codes (higher is better)", r => r.Metrics.KnnAccuracy),
+        ("test_mse", "test MSE per pixel (lower is better)", r => r.Metrics.TestMse, Alignment.UpperRight),
+        ("test_ssim", "test SSIM (higher is better)", r => r.Metrics.TestSsim, Alignment.LowerRight),
+        ("test_elbo", "test ELBO, nats per image (VAE; higher is better)", r => r.Metrics.TestElbo, Alignment.LowerRight),
+        ("knn_accuracy", "kNN accuracy of the codes (higher is better)", r => r.Metrics.KnnAccuracy, Alignment.LowerRight),
     ];
 
     /// <summary>Four panels: each metric against latent size, a line per VAE beta and one for the AE; error bars are the
@@ -124,7 +126,7 @@ public static class SweepFigures
             .OrderBy(g => g.Key == "AE" ? 1 : 0).ThenBy(g => g.First().Point.Beta ?? 0).ToList();
         for (int k = 0; k < Panels.Length; k++)
         {
-            var (_, label, value) = Panels[k];
+            var (_, label, value, legend) = Panels[k];
             var plot = Theme.NewPlot(label, "latent size (log scale)", "");
             var dims = results.Rows.Select(r => r.Point.LatentDim).Distinct().Order().ToList();
             for (int s = 0; s < series.Count; s++)
@@ -145,7 +147,7 @@ public static class SweepFigures
                 bars.LineColor = color;
             }
             plot.Axes.Bottom.SetTicks(dims.Select(d => Math.Log2(d)).ToArray(), dims.Select(d => d.ToString(CultureInfo.InvariantCulture)).ToArray());
-            plot.ShowLegend(Alignment.LowerRight);
+            plot.ShowLegend(legend);
             plot.Legend.FontSize = Theme.TickSize - 1;
             Raster.Draw(canvas, plot, new SKRect(k % 2 * W, 50 + k / 2 * H, (k % 2 + 1) * W, 50 + (k / 2 + 1) * H));
         }
