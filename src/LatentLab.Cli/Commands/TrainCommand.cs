@@ -28,6 +28,12 @@ public static class TrainCommand
     static readonly Option<double?> BetaOption = new("--beta") { Description = "Weight of the KL term (beta-VAE); default 1" };
     static readonly Option<string?> ReconOption = new("--recon") { Description = "Reconstruction loss: bce (Bernoulli, nats) or mse" };
     static readonly Option<string?> ArchOption = CommonOptions.Arch();
+    static readonly Option<string> ObjectiveOption = new("--objective")
+    {
+        Description = "A VAE's training objective: elbo, or iwae (the importance-weighted bound of Burda et al. 2015, with --k samples; the run folder is NAME-iwaeK)",
+        DefaultValueFactory = _ => "elbo",
+    };
+    static readonly Option<int?> KOption = new("--k") { Description = "Samples of the iwae objective (default 5)" };
     static readonly Option<bool> NoTensorBoardOption = CommonOptions.NoTensorBoard();
     static readonly Option<bool> ResumeOption = new("--resume") { Description = "Continue from the run folder's checkpoint" };
     static readonly Option<bool> BinarizeOption = new("--binarize") { Description = "Train on dynamically binarized images (likelihood protocol)" };
@@ -43,7 +49,7 @@ public static class TrainCommand
     {
         var command = new Command("train", "Train one model, evaluating the test split after every epoch");
         Option[] options = [ ModelOption, DatasetOption, EpochsOption, BatchSizeOption, LearningRateOption, SeedOption,
-                     ThreadsOption, OutOption, DataDirOption, LatentDimOption, BetaOption, ReconOption, ArchOption, ResumeOption, BinarizeOption, NoTensorBoardOption,
+                     ThreadsOption, OutOption, DataDirOption, LatentDimOption, BetaOption, ReconOption, ArchOption, ObjectiveOption, KOption, ResumeOption, BinarizeOption, NoTensorBoardOption,
                      TrainSizeOption, TestSizeOption, IwaeKOption, .. DatasetChoice.FolderFlags()];
         foreach (var option in options)
             command.Add(option);
@@ -55,7 +61,8 @@ public static class TrainCommand
     {
         // Everything a user can get wrong is checked before any data is touched.
         var preset = ModelRegistry.Get(parse.GetValue(ModelOption)!).WithOverrides(
-            parse.GetValue(LatentDimOption), parse.GetValue(BetaOption), ParseRecon(parse.GetValue(ReconOption)), CommonOptions.ParseArch(parse.GetValue(ArchOption)));
+            parse.GetValue(LatentDimOption), parse.GetValue(BetaOption), ParseRecon(parse.GetValue(ReconOption)), CommonOptions.ParseArch(parse.GetValue(ArchOption)),
+            IwaeSamples(parse.GetValue(ObjectiveOption)!, parse.GetValue(KOption)));
         var training = new TrainingConfig(parse.GetValue(EpochsOption), parse.GetValue(BatchSizeOption),
             parse.GetValue(LearningRateOption), parse.GetValue(SeedOption), parse.GetValue(BinarizeOption)).Validate();
         var choice = DatasetChoice.From(parse, DatasetOption);
@@ -114,6 +121,14 @@ public static class TrainCommand
         "bce" => ReconstructionLoss.Bce,
         "mse" => ReconstructionLoss.Mse,
         _ => throw new LatentLabException($"--recon must be bce or mse, got '{value}'"),
+    };
+
+    /// <summary>The samples of the training objective: null (the preset's ELBO) or k for iwae.</summary>
+    static int? IwaeSamples(string objective, int? k) => objective switch
+    {
+        "elbo" => k is null ? null : throw new LatentLabException("--k belongs to --objective iwae"),
+        "iwae" => k ?? 5,
+        _ => throw new LatentLabException($"--objective must be elbo or iwae, got '{objective}'"),
     };
 
     static int? Positive(int? value, string option) =>

@@ -38,6 +38,18 @@ public sealed record ModelConfig(
     /// Set from the image size by <see cref="ForImages"/>.</summary>
     public IReadOnlyList<int> ConvChannels { get; init; } = [];
 
+    /// <summary>Samples k of the importance-weighted objective a VAE trains on (Burda et al. 2015, IWAE): the loss is
+    /// -log (1/k) sum_i p(x, z_i) / q(z_i|x), nats per image, the ELBO for k = 1 and a tighter bound on log p(x) as k
+    /// grows. Written to config.json only when it is not 1, so ELBO runs read and compare as before.</summary>
+    [JsonIgnore]
+    public int IwaeSamples { get; init; } = 1;
+
+    /// <summary>config.json's <c>iwae_samples</c>: absent for the ELBO (k = 1).</summary>
+    [JsonInclude, JsonPropertyName("iwae_samples"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    int? IwaeSamplesInFile { get => IwaeSamples == 1 ? null : IwaeSamples; init => IwaeSamples = value ?? 1; }
+
+    public const int MaxIwaeSamples = 5000;
+
     /// <summary>Values per image, as the MLP's first layer sees them.</summary>
     [JsonIgnore] public int InputDim => Image.Pixels;
 
@@ -47,6 +59,11 @@ public sealed record ModelConfig(
             throw new LatentLabException($"--latent-dim must be between 1 and {MaxLatentDim}, got {LatentDim}");
         if (!double.IsFinite(Beta) || Beta < 0)
             throw new LatentLabException($"--beta must be a finite number >= 0, got {Beta}");
+        if (IwaeSamples is < 1 or > MaxIwaeSamples)
+            throw new LatentLabException($"--k must be between 1 and {MaxIwaeSamples}, got {IwaeSamples}");
+        if (IwaeSamples > 1 && Kind != ModelKind.Vae) throw new LatentLabException("--objective iwae needs a VAE: an AE has no posterior to sample");
+        if (IwaeSamples > 1 && !Beta.Equals(1.0)) throw new LatentLabException("--objective iwae bounds log p(x) itself: it takes no --beta");
+        if (IwaeSamples > 1 && Recon != ReconstructionLoss.Bce) throw new LatentLabException("--objective iwae needs the Bernoulli likelihood (--recon bce)");
         if (HiddenDims.Count == 0 || HiddenDims.Any(h => h < 1))
             throw new LatentLabException("hidden layer widths must be positive");
         Image.Validate();
@@ -64,14 +81,17 @@ public sealed record ModelConfig(
 
     /// <summary>This preset with some settings changed; the name records each change, so a variant trains into a
     /// folder of its own (vae_2d with --beta 4 becomes vae_2d-beta4, with --arch conv vae_2d-conv).</summary>
-    public ModelConfig WithOverrides(int? latentDim = null, double? beta = null, ReconstructionLoss? recon = null, Architecture? arch = null)
+    public ModelConfig WithOverrides(int? latentDim = null, double? beta = null, ReconstructionLoss? recon = null, Architecture? arch = null,
+        int? iwaeSamples = null)
     {
         var name = Name;
         if (arch is { } a && a != Arch) name += $"-{a.ToString().ToLowerInvariant()}";
         if (latentDim is { } z && z != LatentDim) name += $"-z{z}";
         if (beta is { } b && !b.Equals(Beta)) name += $"-beta{b.ToString(System.Globalization.CultureInfo.InvariantCulture)}";
         if (recon is { } r && r != Recon) name += $"-{r.ToString().ToLowerInvariant()}";
-        var changed = this with { Name = name, LatentDim = latentDim ?? LatentDim, Beta = beta ?? Beta, Recon = recon ?? Recon, Arch = arch ?? Arch };
+        if (iwaeSamples is { } k && k != IwaeSamples) name += $"-iwae{k}";
+        var changed = this with { Name = name, LatentDim = latentDim ?? LatentDim, Beta = beta ?? Beta, Recon = recon ?? Recon, Arch = arch ?? Arch,
+            IwaeSamples = iwaeSamples ?? IwaeSamples };
         if (changed.Arch == Architecture.Conv && Arch != Architecture.Conv) changed = changed with { HiddenDims = [ConvHidden] };
         return changed.ForImages(changed.Image);
     }
@@ -96,7 +116,7 @@ public sealed record ModelConfig(
     public bool Equals(ModelConfig? other) =>
         other is not null && Name == other.Name && Kind == other.Kind && LatentDim == other.LatentDim &&
         HiddenDims.SequenceEqual(other.HiddenDims) && Image == other.Image && Arch == other.Arch &&
-        ConvChannels.SequenceEqual(other.ConvChannels) && Beta.Equals(other.Beta) && Recon == other.Recon;
+        ConvChannels.SequenceEqual(other.ConvChannels) && Beta.Equals(other.Beta) && Recon == other.Recon && IwaeSamples == other.IwaeSamples;
 
     public override int GetHashCode() => HashCode.Combine(Name, Kind, LatentDim, Image, Arch, Beta, Recon);
 }
