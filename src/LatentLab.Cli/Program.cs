@@ -56,6 +56,7 @@ namespace LatentLab.Cli
             CompareCommand.Create(console),
             ExportCommand.Create(console),
             SweepCommand.Create(console),
+            BenchmarkCommand.Create(console),
             DataCommand.Create(console),
             ModelsCommand.Create(console),
         };

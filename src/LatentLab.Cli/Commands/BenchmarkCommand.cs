@@ -1,0 +1,164 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text;
+using LatentLab.Benchmarks;
+using LatentLab.Cli.Ui;
+using LatentLab.Data;
+using LatentLab.IO;
+using LatentLab.Models;
+using LatentLab.Models.Vae;
+using LatentLab.Runtime;
+using LatentLab.Training;
+using Spectre.Console;
+
+namespace LatentLab.Cli.Commands;
+
+/// <summary><c>latent benchmark</c>: the likelihood table of the literature, from one command. Each row's model trains
+/// under the literature's protocol (dynamic binarization; the test split binarized once), its log p(x) is estimated
+/// with the importance-weighted bound (k = 5000, or the published row's k), resumably and with a standard error, and
+/// stands beside the published figures of <c>Benchmarks/published.json</c> in OUT/benchmark/benchmark.md.</summary>
+public static class BenchmarkCommand
+{
+    /// <summary>The table's rows: our model, how it is built, its training budget, the k it is measured with.</summary>
+    sealed record Row(string Name, ModelConfig Model, int Epochs, int K);
+
+    static readonly Option<bool> QuickOption = new("--quick") { Description = "A small version in a few minutes: 1 epoch, k = 100, the first 1,000 test images" };
+    static readonly Option<string?> ModelsOption = new("--models") { Description = "Rows to run, comma separated: vae_2d, vae_32d, vae_32d-conv (default: all)" };
+    static readonly Option<int?> EpochsOption = new("--epochs") { Description = "Epochs for every row (default: 30 for the MLPs, 10 for the conv VAE; --quick: 1)" };
+    static readonly Option<int?> KOption = new("--k") { Description = "Importance samples of the final bound for every row (default: the published row's, 500 or 5000; --quick: 100)" };
+    static readonly Option<int?> TestSizeOption = new("--test-size") { Description = "Measure on the first N test images (default: all; --quick: 1,000)" };
+    static readonly Option<int?> ThreadsOption = CommonOptions.Threads();
+    static readonly Option<string> OutOption = CommonOptions.Out();
+    static readonly Option<string?> DataDirOption = CommonOptions.DataDir();
+
+    public const string FolderName = "benchmark";
+
+    public static Command Create(CliConsole console)
+    {
+        var command = new Command("benchmark", "The likelihood table of the literature: train each row's model under its protocol, estimate log p(x) with k = 5000, set it beside the published figures");
+        foreach (var option in new Option[] { QuickOption, ModelsOption, EpochsOption, KOption, TestSizeOption, ThreadsOption, OutOption, DataDirOption })
+            command.Add(option);
+        command.SetAction((parse, cancel) => RunAsync(parse, console, cancel));
+        return command;
+    }
+
+    static IReadOnlyList<Row> Rows(bool quick, int? epochs, int? k)
+    {
+        var mlp2 = ModelRegistry.Get("vae_2d");
+        var mlp32 = ModelRegistry.Get("vae_32d");
+        var conv32 = mlp32.WithOverrides(arch: Architecture.Conv);
+        int K(string row) => k ?? (quick ? 100 : PublishedFigures.For(row).Select(f => f.K).DefaultIfEmpty(5000).Max());
+        int E(int full) => epochs ?? (quick ? 1 : full);
+        return [new("vae_2d", mlp2, E(30), K("vae_2d")), new("vae_32d", mlp32, E(30), K("vae_32d")), new("vae_32d-conv", conv32, E(10), K("vae_32d-conv"))];
+    }
+
+    static async Task<int> RunAsync(ParseResult parse, CliConsole console, CancellationToken cancel)
+    {
+        bool quick = parse.GetValue(QuickOption);
+        int? epochs = parse.GetValue(EpochsOption), k = parse.GetValue(KOption), testSize = parse.GetValue(TestSizeOption) ?? (quick ? 1000 : null);
+        if (epochs is < 1) throw new LatentLabException($"--epochs must be positive, got {epochs}");
+        if (k is < 1 or > Evaluation.EvaluationOptions.MaxIwaeK) throw new LatentLabException($"--k must be between 1 and {Evaluation.EvaluationOptions.MaxIwaeK}, got {k}");
+        if (testSize is < 1) throw new LatentLabException($"--test-size must be positive, got {testSize}");
+        var all = Rows(quick, epochs, k);
+        var chosen = parse.GetValue(ModelsOption) is { } list ? list.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries) : all.Select(r => r.Name).ToArray();
+        foreach (var name in chosen)
+            if (all.All(r => r.Name != name)) throw new LatentLabException($"--models: unknown row '{name}'; known: {string.Join(", ", all.Select(r => r.Name))}");
+        var rows = all.Where(r => chosen.Contains(r.Name)).ToList();
+        string outRoot = PathChecks.WritableFolder(parse.GetValue(OutOption)!, "--out");
+        int threads = TorchRuntime.ConfigureThreads(parse.GetValue(ThreadsOption));
+        string folder = Path.Combine(outRoot, FolderName);
+
+        using var data = await new DatasetChoice(DatasetCatalog.Mnist.Name, new ImageFolderOptions()).LoadAsync(console, parse.GetValue(DataDirOption), cancel);
+        const long seed = 0;
+        using var binarizedTest = Binarization.FixedTestSplit(data.TestImages, seed);
+        using var test = testSize is { } t && t < data.TestCount ? binarizedTest.narrow(0, 0, t) : binarizedTest.alias();
+        console.Out.MarkupLineInterpolated($"benchmark{(quick ? " (quick)" : "")}: {string.Join(", ", rows.Select(r => r.Name))} on dynamically binarized MNIST, log p(x) on {test.shape[0]:N0} test images binarized once, {threads} threads; results in {folder}");
+
+        var results = new List<(Row Row, int EpochsTrained, double TrainSeconds, LikelihoodResult Likelihood)>();
+        foreach (var row in rows)
+        {
+            var config = row.Model.ForImages(data.Shape);
+            var run = new RunFolder(Path.Combine(folder, config.Name));
+            var training = new TrainingConfig(row.Epochs, 128, 1e-3, seed, Binarize: true).Validate();
+            using var trainer = new Trainer(config, training, data, run, tensorBoard: false);
+            var outcome = TrainingOutcome.Completed;
+            await TrainingDisplay.CreateProgress(console.Out).StartAsync(async ctx =>
+            {
+                var task = ctx.AddTask(row.Name, maxValue: (double)training.Epochs * trainer.BatchesPerEpoch);
+                var display = new TrainingDisplay(console.Out, task, trainer.BatchesPerEpoch, row.Name);
+                outcome = await Task.Run(() => trainer.Train(resume: true, display, cancel), CancellationToken.None);
+                task.Value = task.MaxValue;
+            });
+            if (outcome == TrainingOutcome.Interrupted) return Interrupted(console);
+
+            var vae = (VariationalAutoencoder)trainer.Model;
+            string partial = Path.Combine(run.Root, $"log_px_k{row.K}_n{test.shape[0]}.safetensors");
+            LikelihoodResult? likelihood = null;
+            await console.Out.Status().StartAsync($"{row.Name}: log p(x), k = {row.K:N0}", async ctx =>
+            {
+                var progress = new SynchronousProgress<string>(s => ctx.Status($"{row.Name}: {s}"));
+                likelihood = await Task.Run(() => LikelihoodEstimate.Run(vae, test, row.K, seed, partial, progress, cancel), CancellationToken.None);
+            });
+            if (likelihood is null) return Interrupted(console);
+            console.Out.MarkupLineInterpolated($"{row.Name}: log p(x) >= {likelihood.LogPx:0.00} ± {likelihood.StandardError:0.00} nats (k = {row.K:N0}, {likelihood.Images:N0} images, {likelihood.Seconds:0} s)");
+            results.Add((row, trainer.History.Count, trainer.History.Sum(h => h.Seconds), likelihood));
+        }
+
+        var table = Markdown(results, quick);
+        AtomicFile.WriteAllText(Path.Combine(folder, "benchmark.md"), table);
+        Json.WriteFile(Path.Combine(folder, "benchmark.json"), results.Select(r => new
+        {
+            row = r.Row.Name,
+            model = r.Row.Model.Name,
+            epochs = r.EpochsTrained,
+            train_seconds = r.TrainSeconds,
+            log_px = r.Likelihood.LogPx,
+            nll = -r.Likelihood.LogPx,
+            standard_error = r.Likelihood.StandardError,
+            k = r.Likelihood.K,
+            test_images = r.Likelihood.Images,
+            estimate_seconds = r.Likelihood.Seconds,
+            published = PublishedFigures.For(r.Row.Name),
+        }).ToList());
+        console.Out.Write(new Text(table));
+        console.Out.MarkupLineInterpolated($"wrote {Path.Combine(folder, "benchmark.md")} and benchmark.json");
+        return ExitCodes.Success;
+    }
+
+    static int Interrupted(CliConsole console)
+    {
+        console.Error.WriteLine("latent: interrupted; training keeps its checkpoint and the estimate its finished images; run the same command again to continue.");
+        return ExitCodes.Interrupted;
+    }
+
+    /// <summary>benchmark.md: per row our figure (with its standard error, k, images, epochs and wall time) and each
+    /// published figure with its source and the difference, in the published figure's own metric.</summary>
+    static string Markdown(IReadOnlyList<(Row Row, int EpochsTrained, double TrainSeconds, LikelihoodResult Likelihood)> results, bool quick)
+    {
+        static string F(double v) => v.ToString("0.00", CultureInfo.InvariantCulture);
+        var md = new StringBuilder();
+        md.AppendLine($"# Likelihoods on dynamically binarized MNIST{(quick ? " (quick: not comparable with the published figures)" : "")}");
+        md.AppendLine();
+        md.AppendLine("Written by `latent benchmark" + (quick ? " --quick" : "") + "`. Training on dynamically binarized images (each pixel drawn afresh from its intensity), "
+                      + "the test split binarized once (seed 0); our figure is the importance-weighted bound on log p(x) (Burda et al. 2015) with k samples per image, "
+                      + "± its standard error over the test images. NLL = -log p(x), nats per image; lower is better. The published figures and their sources are in "
+                      + "`src/LatentLab/Benchmarks/published.json`.");
+        md.AppendLine();
+        md.AppendLine("| our model | ours | k | test images | epochs | training | estimate | published | published figure | difference | source |");
+        md.AppendLine("|---|---:|---:|---:|---:|---:|---:|---|---:|---:|---|");
+        foreach (var (row, epochs, trainSeconds, l) in results)
+        {
+            var published = PublishedFigures.For(row.Name).ToList();
+            string Ours(string metric) => metric == "log_px" ? $"log p(x) {F(l.LogPx)} ± {F(l.StandardError)}" : $"NLL {F(-l.LogPx)} ± {F(l.StandardError)}";
+            string Prefix(string metric) => $"| {row.Model.Name} | {Ours(metric)} | {l.K:N0} | {l.Images:N0} | {epochs} | {trainSeconds:0} s | {l.Seconds:0} s ";
+            if (published.Count == 0) { md.AppendLine(Prefix("nll") + "| — | — | — | — |"); continue; }
+            foreach (var p in published)
+            {
+                double ours = p.Metric == "log_px" ? l.LogPx : -l.LogPx;
+                double better = p.Metric == "log_px" ? ours - p.Value : p.Value - ours;   // > 0: ours is better
+                md.AppendLine(Prefix(p.Metric) + $"| {p.Label} | {F(p.Value)} | {(better >= 0 ? "+" : "")}{F(better)} {(better >= 0 ? "(ours better)" : "(published better)")} | {p.Source} |");
+            }
+        }
+        return md.ToString();
+    }
+}

@@ -1,0 +1,80 @@
+using LatentLab.Benchmarks;
+using LatentLab.Data;
+using LatentLab.Models;
+using LatentLab.Models.Vae;
+using static TorchSharp.torch;
+
+namespace LatentLab.Tests.Benchmarks;
+
+/// <summary>The resumable log-likelihood estimate and the benchmark table.</summary>
+public class BenchmarkTests
+{
+    [Fact]
+    public void AStoppedEstimateContinuesToTheNumbersOfAnUninterruptedOne()
+    {
+        using var data = Fixtures.MnistSlice();
+        manual_seed(5);
+        using var vae = new VariationalAutoencoder(ModelRegistry.Get("vae_2d"));
+        using var x = Binarization.FixedTestSplit(data.TestImages, 0);
+        using var dir = new TempDir();
+
+        var whole = LikelihoodEstimate.Run(vae, x, 20, 0, dir["whole.safetensors"])!;
+        Assert.Equal(x.shape[0], whole.Images);
+        Assert.True(whole.StandardError > 0 && whole.StandardError < 10, $"standard error {whole.StandardError}");
+
+        // Stopped after its first chunk (as Ctrl-C or a kill between chunks would): the finished images are kept.
+        using var stop = new CancellationTokenSource();
+        var stopped = LikelihoodEstimate.Run(vae, x, 20, 0, dir["resumed.safetensors"], new SynchronousProgress(stop.Cancel), stop.Token);
+        Assert.Null(stopped);
+        var (saved, _) = LatentLab.IO.SafeTensors.Read(dir["resumed.safetensors"]);
+        Assert.Equal(LikelihoodEstimate.ImagesPerChunk, saved["estimates"].Shape[0]);
+
+        var resumed = LikelihoodEstimate.Run(vae, x, 20, 0, dir["resumed.safetensors"])!;
+        Assert.Equal(whole.LogPx, resumed.LogPx);
+        Assert.Equal(whole.StandardError, resumed.StandardError);
+
+        // A file of another estimate (another k) is not mixed in.
+        var other = LikelihoodEstimate.Run(vae, x, 5, 0, dir["resumed.safetensors"])!;
+        Assert.NotEqual(whole.LogPx, other.LogPx);
+        Assert.True(other.LogPx <= whole.LogPx + 3 * whole.StandardError, "k = 5 should not beat k = 20 by much");
+    }
+
+    sealed class SynchronousProgress(Action onReport) : IProgress<string>
+    {
+        public void Report(string value) => onReport();
+    }
+
+    [Fact]
+    public void ThePublishedFiguresComeFromTheDataFileWithTheirSources()
+    {
+        Assert.Equal(["vae_2d", "vae_32d", "vae_32d-conv"], PublishedFigures.All.Select(f => f.Row).Distinct());
+        Assert.All(PublishedFigures.All, f => Assert.False(string.IsNullOrWhiteSpace(f.Source)));
+        Assert.Contains(PublishedFigures.All, f => f.Row == "vae_32d" && f.Metric == "nll" && f.Value == 86.76 && f.K == 5000);
+    }
+
+    [Fact]
+    public async Task TheQuickBenchmarkWritesTheTableAndRunningItAgainRedoesNothing()
+    {
+        using var dir = new TempDir();
+        string[] args = ["benchmark", "--quick", "--models", "vae_2d,vae_32d", "--k", "10", "--data-dir", Fixtures.MnistSliceFolder, "--out", dir.Path];
+        var (exit, _, error) = await LatentCommand.RunAsync(args);
+        Assert.True(exit == 0, error);
+        var table = File.ReadAllText(dir["benchmark/benchmark.md"]);
+        Assert.Contains("| vae_2d | log p(x) -", table);
+        Assert.Contains("Davidson", table);
+        Assert.Contains("| vae_32d | NLL ", table);
+        Assert.Contains("Burda", table);
+        Assert.DoesNotContain("vae_32d-conv", table);
+        var first = File.ReadAllText(dir["benchmark/benchmark.json"]);
+
+        // Again: training is complete and the estimates' files are finished, so the same numbers come back.
+        (exit, _, error) = await LatentCommand.RunAsync(args);
+        Assert.True(exit == 0, error);
+        string Numbers(string json) => string.Join(",", System.Text.Json.JsonDocument.Parse(json).RootElement.EnumerateArray().Select(r => r.GetProperty("log_px").GetDouble()));
+        Assert.Equal(Numbers(first), Numbers(File.ReadAllText(dir["benchmark/benchmark.json"])));
+
+        (exit, _, error) = await LatentCommand.RunAsync(["benchmark", "--models", "vae_64d", "--data-dir", Fixtures.MnistSliceFolder, "--out", dir.Path]);
+        Assert.Equal(2, exit);
+        Assert.Contains("unknown row 'vae_64d'", error);
+    }
+}
