@@ -96,7 +96,14 @@ public static class BenchmarkCommand
             LikelihoodResult? likelihood = null;
             await console.Out.Status().StartAsync($"{row.Name}: log p(x), k = {row.K:N0}", async ctx =>
             {
-                var progress = new SynchronousProgress<string>(s => ctx.Status($"{row.Name}: {s}"));
+                // At most one update every two seconds: redirected to a file (a cluster's log), each one is a line.
+                var shown = System.Diagnostics.Stopwatch.StartNew();
+                var progress = new SynchronousProgress<string>(s =>
+                {
+                    if (shown.Elapsed < TimeSpan.FromSeconds(2)) return;
+                    shown.Restart();
+                    ctx.Status($"{row.Name}: {s}");
+                });
                 likelihood = await Task.Run(() => LikelihoodEstimate.Run(vae, test, row.K, seed, partial, progress, cancel), CancellationToken.None);
             });
             if (likelihood is null) return Interrupted(console);
