@@ -66,7 +66,7 @@ public static class CompareCommand
 
         using var data = await choice.LoadAsync(console, parse.GetValue(DataDirOption), cancel);
         var models = presets.Select(m => m.ForImages(data.Shape)).ToList();
-        var plans = models.Select(m => MakePlan(m, RunFolder.For(outRoot, data.Name, m.Name), training, retrain, iwaeK)).ToList();
+        var plans = models.Select(m => MakePlan(m, RunFolder.For(outRoot, data.Name, m.Name), training, retrain, iwaeK, frechet: data.HasLabels)).ToList();
         string datasetFolder = Path.GetFullPath(Path.Combine(outRoot, data.Name));
         console.Out.MarkupLineInterpolated($"comparing {string.Join(", ", models.Select(m => m.Name))} on {data.Name} ({threads} threads); results in {datasetFolder}");
         foreach (var plan in plans) console.Out.MarkupLineInterpolated($"  {plan.Model.Name}: {plan.Why}");
@@ -182,7 +182,9 @@ public static class CompareCommand
     }
 
     /// <summary>What is left to do for one model, from the files in its folder.</summary>
-    static Plan MakePlan(ModelConfig model, RunFolder folder, TrainingConfig training, bool retrain, int iwaeK)
+    /// <param name="frechet">The data have labels, so metrics.json should hold the Fréchet distances: a model evaluated
+    /// before they existed is evaluated again.</param>
+    static Plan MakePlan(ModelConfig model, RunFolder folder, TrainingConfig training, bool retrain, int iwaeK, bool frechet)
     {
         bool trained = File.Exists(folder.ConfigPath) && File.Exists(folder.ModelPath);
         int completed = trained || File.Exists(folder.CheckpointPath) ? CompletedEpochs(folder) : 0;
@@ -197,7 +199,8 @@ public static class CompareCommand
 
         DateTime weights = train ? DateTime.MaxValue : File.GetLastWriteTimeUtc(folder.ModelPath);
         bool evaluate = train || !File.Exists(folder.MetricsPath) || File.GetLastWriteTimeUtc(folder.MetricsPath) < weights
-                        || (model.Kind == ModelKind.Vae && Json.ReadFile<Metrics>(folder.MetricsPath).IwaeK != (iwaeK == 0 ? null : iwaeK));
+                        || Json.ReadFile<Metrics>(folder.MetricsPath) is var measured
+                           && ((model.Kind == ModelKind.Vae && measured.IwaeK != (iwaeK == 0 ? null : iwaeK)) || (frechet && measured.SampleFrechet is null));
         bool visualize = train || Visualizer.ExpectedFiles(model, File.Exists(folder.SnapshotsPath))
             .Any(f => !File.Exists(Path.Combine(folder.Root, f)) || File.GetLastWriteTimeUtc(Path.Combine(folder.Root, f)) < weights);
         if (!train) why += (evaluate, visualize) switch
