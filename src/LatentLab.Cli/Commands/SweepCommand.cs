@@ -260,8 +260,7 @@ public static class SweepCommand
             console.Out.MarkupLineInterpolated($"point {point.Index} of sweep {plan.Name} is done already ({SweepRunner.FolderOf(folder, point).Root}); nothing to do");
             return ExitCodes.Success;
         }
-        var choice = ImageFolder.IsFolder(plan.Spec.Dataset) ? new DatasetChoice(plan.Spec.Dataset, new ImageFolderOptions()) : new DatasetChoice(plan.Dataset, new ImageFolderOptions());
-        using var full = await choice.LoadAsync(console, parse.GetValue(DataDirOption), cancel);
+        using var full = await new DatasetChoice(plan.Spec.Dataset, new ImageFolderOptions()).LoadAsync(console, parse.GetValue(DataDirOption), cancel);
         using var sliced = plan.Spec.TrainSize is null && plan.Spec.TestSize is null ? null
             : full.Slice(Math.Min(plan.Spec.TrainSize ?? full.TrainCount, full.TrainCount), Math.Min(plan.Spec.TestSize ?? full.TestCount, full.TestCount));
         var data = sliced ?? full;

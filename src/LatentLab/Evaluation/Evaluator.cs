@@ -72,10 +72,11 @@ public static class Evaluator
 
         // The class probes need labels: a flat folder of images has none.
         double? knn = null, probe = null;
+        Tensor? trainCodes = null;   // also what an AE's samples are fitted to, below
         if (data.HasLabels)
         {
             progress?.Report("latent probes");
-            var trainCodes = EncodeAll(model, data.TrainImages);
+            trainCodes = EncodeAll(model, data.TrainImages);
             knn = LatentProbes.KnnAccuracy(trainCodes, data.TrainLabels, testCodes, data.TestLabels);
             probe = LatentProbes.LinearProbeAccuracy(trainCodes, data.TrainLabels, testCodes, data.TestLabels);
         }
@@ -110,7 +111,7 @@ public static class Evaluator
                 if (vae is not null) z = randn(n, model.Config.LatentDim, generator: rng);
                 else
                 {
-                    using var fit = Analysis.GaussianFit.Fit(EncodeAll(model, data.TrainImages));
+                    using var fit = Analysis.GaussianFit.Fit(trainCodes!);
                     z = fit.Sample((int)n, rng);
                 }
                 sampleFrechet = FeatureNet.FrechetDistance(net.EmbedAll(DecodeAll(model, z)), real);
@@ -139,30 +140,23 @@ public static class Evaluator
     }
 
     /// <summary>The decoded images (intensities in [0, 1]) of codes [N, d], in batches.</summary>
-    public static Tensor DecodeAll(Autoencoder model, Tensor codes)
-    {
-        using var noGrad = no_grad();
-        using var scope = NewDisposeScope();
-        var images = new List<Tensor>();
-        for (long first = 0; first < codes.shape[0]; first += Batch)
-        {
-            using var batchScope = NewDisposeScope();
-            images.Add(model.Decode(codes.narrow(0, first, Math.Min(Batch, codes.shape[0] - first))).sigmoid().MoveToOuterDisposeScope());
-        }
-        return cat(images, 0).MoveToOuterDisposeScope();
-    }
+    public static Tensor DecodeAll(Autoencoder model, Tensor codes) => InBatches(codes, Batch, z => model.Decode(z).sigmoid());
 
     /// <summary>The mean codes of all <paramref name="images"/>, in batches: [N, d] float64.</summary>
-    public static Tensor EncodeAll(Autoencoder model, Tensor images)
+    public static Tensor EncodeAll(Autoencoder model, Tensor images) => InBatches(images, Batch, x => model.EncodeMean(x).to(ScalarType.Float64));
+
+    /// <summary><paramref name="f"/> applied to <paramref name="input"/> <paramref name="batch"/> rows at a time, without
+    /// gradients, the results concatenated; each batch's temporaries are freed with it.</summary>
+    internal static Tensor InBatches(Tensor input, long batch, Func<Tensor, Tensor> f)
     {
         using var noGrad = no_grad();
         using var scope = NewDisposeScope();
-        var codes = new List<Tensor>();
-        for (long first = 0; first < images.shape[0]; first += Batch)
+        var parts = new List<Tensor>();
+        for (long first = 0; first < input.shape[0]; first += batch)
         {
             using var batchScope = NewDisposeScope();
-            codes.Add(model.EncodeMean(images.narrow(0, first, Math.Min(Batch, images.shape[0] - first))).MoveToOuterDisposeScope());
+            parts.Add(f(input.narrow(0, first, Math.Min(batch, input.shape[0] - first))).MoveToOuterDisposeScope());
         }
-        return cat(codes, 0).to(ScalarType.Float64).MoveToOuterDisposeScope();
+        return cat(parts, 0).MoveToOuterDisposeScope();
     }
 }

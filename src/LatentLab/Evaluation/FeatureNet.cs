@@ -58,13 +58,14 @@ public sealed class FeatureNet : Module<Tensor, Tensor>
         string path = Path.Combine(cacheFolder, $"{data.Name}-{Key(data)[..16]}.safetensors");
         using (WaitForLock(path + ".lock", progress))
         {
-            var net = new FeatureNet(data.Shape.Channels, data.ClassNames.Count);
             if (!File.Exists(path))
             {
-                Train(net, data, progress);
-                var tensors = net.state_dict().Select(p => (p.Key, p.Value)).ToList();
-                SafeTensors.Write(path, tensors, new Dictionary<string, string> { ["latentlab_feature_net"] = Version });
+                torch.manual_seed(0);   // the initial weights
+                using var fresh = new FeatureNet(data.Shape.Channels, data.ClassNames.Count);
+                Train(fresh, data, progress);
+                SafeTensors.Write(path, fresh.state_dict().Select(p => (p.Key, p.Value)), new Dictionary<string, string> { ["latentlab_feature_net"] = Version });
             }
+            var net = new FeatureNet(data.Shape.Channels, data.ClassNames.Count);
             var (loaded, _) = SafeTensors.Read(path);
             using (no_grad())
                 foreach (var (name, parameter) in net.state_dict())
@@ -92,10 +93,6 @@ public sealed class FeatureNet : Module<Tensor, Tensor>
     static void Train(FeatureNet net, Dataset data, IProgress<string>? progress)
     {
         using var grad = enable_grad();
-        torch.manual_seed(0);
-        using (var init = new FeatureNet(data.Shape.Channels, data.ClassNames.Count))   // weights from the fixed seed
-        using (no_grad())
-            foreach (var ((_, target), (_, source)) in net.state_dict().Zip(init.state_dict())) target.copy_(source);
         net.train();
         var parameters = net.parameters().ToList();
         var m = parameters.Select(p => zeros_like(p).DetachFromDisposeScope()).ToList();
@@ -138,27 +135,13 @@ public sealed class FeatureNet : Module<Tensor, Tensor>
 
     static double Accuracy(FeatureNet net, Tensor images, Tensor labels)
     {
-        using var noGrad = no_grad();
         using var scope = NewDisposeScope();
-        long correct = 0;
-        for (long first = 0; first < images.shape[0]; first += 1000)
-        {
-            long count = Math.Min(1000, images.shape[0] - first);
-            correct += net.forward(images.narrow(0, first, count)).argmax(1).eq(labels.narrow(0, first, count)).sum().item<long>();
-        }
-        return (double)correct / images.shape[0];
+        var predicted = Evaluator.InBatches(images, 1000, x => net.forward(x).argmax(1));
+        return (double)predicted.eq(labels).sum().item<long>() / images.shape[0];
     }
 
     /// <summary>The features of <paramref name="images"/> [N, C, H, W] in [0, 1], float64 [N, 128].</summary>
-    public Tensor EmbedAll(Tensor images)
-    {
-        using var noGrad = no_grad();
-        using var scope = NewDisposeScope();
-        var parts = new List<Tensor>();
-        for (long first = 0; first < images.shape[0]; first += 1000)
-            parts.Add(Embed(images.narrow(0, first, Math.Min(1000, images.shape[0] - first))).to(ScalarType.Float64));
-        return cat(parts, 0).MoveToOuterDisposeScope();
-    }
+    public Tensor EmbedAll(Tensor images) => Evaluator.InBatches(images, 1000, x => Embed(x).to(ScalarType.Float64));
 
     /// <summary>The Fréchet distance between Gaussians fitted to two sets of features [N, k] (Heusel et al. 2017):
     /// |m1 - m2|^2 + tr(S1 + S2 - 2 (S1^1/2 S2 S1^1/2)^1/2).</summary>
