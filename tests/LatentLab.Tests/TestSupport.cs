@@ -40,8 +40,18 @@ public static class LatentCommand
             Ansi = Spectre.Console.AnsiSupport.No,
             Interactive = Spectre.Console.InteractionSupport.No,
         });
-        int exit = await LatentLab.Cli.LatentCli.RunAsync(args, new LatentLab.Cli.Ui.CliConsole(console, error), CancellationToken.None);
-        return (exit, output.ToString(), error.ToString());
+        // A command sets libtorch's thread count for its process (a sweep point with `threads: 1`, --threads); in-process it
+        // would outlive the command and change later tests' float sums, so the count is put back.
+        int threads = TorchSharp.torch.get_num_threads();
+        try
+        {
+            int exit = await LatentLab.Cli.LatentCli.RunAsync(args, new LatentLab.Cli.Ui.CliConsole(console, error), CancellationToken.None);
+            return (exit, output.ToString(), error.ToString());
+        }
+        finally
+        {
+            TorchSharp.torch.set_num_threads(threads);
+        }
     }
 
     /// <summary>The same, for fixtures and helpers that cannot await.</summary>
