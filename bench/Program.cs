@@ -23,6 +23,11 @@ var dataRoot = DataDirectory.Resolve(Environment.GetEnvironmentVariable(DataDire
                                      ?? Path.Combine(AppContext.BaseDirectory, "../../../../data"));
 var files = await new DatasetFetcher().EnsureAsync(DatasetCatalog.Mnist, dataRoot, null, CancellationToken.None);
 using var data = Dataset.Load(files);
+if (args.Contains("--gemm"))
+{
+    GemmRates.Print();
+    return;
+}
 if (args.Contains("--image-folder"))
 {
     ImageFolderBench.Run(data);
@@ -32,16 +37,17 @@ if (args.Contains("--image-folder"))
 Console.WriteLine($"LatentLab bench  {DateTime.UtcNow:yyyy-MM-dd}  {Machine.CpuModel()}  nproc={Environment.ProcessorCount}  threads={threads}  libtorch {__version__}");
 Console.WriteLine($"MNIST {data.TrainCount:N0} training images, batch {options.BatchSize}, {options.Epochs} timed epoch(s) per preset{(options.Quick ? " (--quick)" : "")}");
 Console.WriteLine();
-Console.WriteLine($"{"preset",-9} {"GEMM GFLOP/step",16} {"GEMM GFLOP/s",13} {"roofline s/epoch",17} {"train s/epoch",14} {"images/s",9} {"roofline/train",15} {"eval s",7}");
+Console.WriteLine($"{"preset",-9} {"prec",4} {"GEMM GFLOP/step",16} {"GEMM GFLOP/s",13} {"roofline s/epoch",17} {"train s/epoch",14} {"images/s",9} {"roofline/train",15} {"eval s",7}");
 (double Seconds, int Images, double GemmSeconds)? iwae = null;
 long trainingPeak = 0;
 string iwaeWeights = Path.Combine(Path.GetTempPath(), $"latentlab-bench-{Environment.ProcessId}.safetensors");
 
 foreach (var name in options.Models)
+foreach (var precision in options.Precisions)
 {
     var config = ModelRegistry.Get(name);
     int steps = (int)((data.TrainCount + options.BatchSize - 1) / options.BatchSize);
-    var gemm = Roofline.Measure(config, options.BatchSize, repeats: options.Quick ? 150 : 400);
+    var gemm = Roofline.Measure(config, options.BatchSize, repeats: options.Quick ? 150 : 400, precision.ScalarType());
     double rooflineEpoch = gemm.SecondsPerStep * steps;
 
     var folder = Directory.CreateTempSubdirectory("latentlab-bench-");
@@ -50,7 +56,7 @@ foreach (var name in options.Models)
         var epochSeconds = new List<double>();
         double evalSeconds;
         Machine.ResetPeak();
-        using (var trainer = new Trainer(config, new TrainingConfig(Epochs: options.Epochs, BatchSize: options.BatchSize), data, new RunFolder(folder.FullName)))
+        using (var trainer = new Trainer(config, new TrainingConfig(Epochs: options.Epochs, BatchSize: options.BatchSize) { Precision = precision }, data, new RunFolder(folder.FullName)))
         {
             var clock = new EpochClock();
             trainer.Train(resume: false, clock, CancellationToken.None);
@@ -58,10 +64,10 @@ foreach (var name in options.Models)
             trainingPeak = Math.Max(trainingPeak, Machine.PeakResidentBytes());
             evalSeconds = ReconstructionMetricsSeconds(trainer.Model, data.TestImages);
             // IWAE is timed after all training, so that the training peak memory below is training's alone.
-            if (name == options.IwaeModel) ModelFile.Save(trainer.Model, iwaeWeights);
+            if (name == options.IwaeModel && precision == options.Precisions[0]) ModelFile.Save(trainer.Model, iwaeWeights);
         }
         double train = Median(epochSeconds);
-        Console.WriteLine($"{name,-9} {gemm.FlopPerStep / 1e9,16:F3} {gemm.FlopPerStep / gemm.SecondsPerStep / 1e9,13:F1} {rooflineEpoch,17:F2} {train,14:F2} {data.TrainCount / train,9:N0} {rooflineEpoch / train,14:P0} {evalSeconds,7:F2}");
+        Console.WriteLine($"{name,-9} {precision.Name(),4} {gemm.FlopPerStep / 1e9,16:F3} {gemm.FlopPerStep / gemm.SecondsPerStep / 1e9,13:F1} {rooflineEpoch,17:F2} {train,14:F2} {data.TrainCount / train,9:N0} {rooflineEpoch / train,14:P0} {evalSeconds,7:F2}");
     }
     finally
     {
@@ -71,7 +77,7 @@ foreach (var name in options.Models)
 Console.WriteLine();
 Console.WriteLine("eval s: encode, decode, MSE and SSIM of the 10,000 test images (median of 5).");
 Console.WriteLine();
-StepProfile.Print(ModelRegistry.Get(options.IwaeModel), data, options.BatchSize);
+foreach (var precision in options.Precisions) StepProfile.Print(ModelRegistry.Get(options.IwaeModel), data, options.BatchSize, precision);
 if (File.Exists(iwaeWeights))
 {
     using var vae = (LatentLab.Models.Vae.VariationalAutoencoder)Autoencoder.Create(ModelRegistry.Get(options.IwaeModel));
@@ -142,7 +148,8 @@ static double Median(List<double> values)
 }
 
 /// <summary>Command-line options of the benchmark.</summary>
-sealed record BenchOptions(bool Quick, int? Threads, int Epochs, int BatchSize, IReadOnlyList<string> Models, string IwaeModel = "vae_32d")
+sealed record BenchOptions(bool Quick, int? Threads, int Epochs, int BatchSize, IReadOnlyList<string> Models, IReadOnlyList<Precision> Precisions,
+    string IwaeModel = "vae_32d")
 {
     public static BenchOptions Parse(string[] args)
     {
@@ -151,7 +158,8 @@ sealed record BenchOptions(bool Quick, int? Threads, int Epochs, int BatchSize, 
         int? threads = Value("--threads") is { } t ? int.Parse(t, CultureInfo.InvariantCulture) : null;
         int epochs = Value("--epochs") is { } e ? int.Parse(e, CultureInfo.InvariantCulture) : quick ? 1 : 3;
         var models = Value("--models")?.Split(',') ?? ModelRegistry.Names.ToArray();
-        return new BenchOptions(quick, threads, epochs, 128, models);
+        var precisions = (Value("--precision") ?? "fp32,bf16").Split(',').Select(p => LatentLab.Runtime.Precisions.Resolve(LatentLab.Runtime.Precisions.ParseChoice(p))).Distinct().ToList();
+        return new BenchOptions(quick, threads, epochs, 128, models, precisions);
     }
 }
 
@@ -170,7 +178,7 @@ static class Roofline
 {
     public sealed record Result(double FlopPerStep, double SecondsPerStep, double ForwardFlopPerStep);
 
-    public static Result Measure(ModelConfig config, int batch, int repeats)
+    public static Result Measure(ModelConfig config, int batch, int repeats, ScalarType type = ScalarType.Float32)
     {
         // Layer shapes (in, out) in the order the step runs them.
         var widths = new List<int> { config.InputDim };
@@ -187,9 +195,9 @@ static class Roofline
         for (int i = 0; i < layers.Count; i++)
         {
             var (inputs, outputs) = layers[i];
-            var x = rand(batch, inputs);
-            var w = rand(outputs, inputs);
-            var g = rand(batch, outputs);
+            var x = rand(batch, inputs, dtype: type);
+            var w = rand(outputs, inputs, dtype: type);
+            var g = rand(batch, outputs, dtype: type);
             products.Add((x, w.t()));          // forward: x W^T
             products.Add((g.t(), x));          // weight gradient: g^T x
             flop += 4.0 * batch * inputs * outputs;
@@ -219,11 +227,13 @@ static class Roofline
 /// <summary>Where one epoch of training steps goes: each phase timed on its own over a whole epoch of batches.</summary>
 static class StepProfile
 {
-    public static void Print(ModelConfig config, Dataset data, int batchSize)
+    public static void Print(ModelConfig config, Dataset data, int batchSize, Precision precision)
     {
         manual_seed(0);
-        using var model = Autoencoder.Create(config);
-        using var adam = new FlatAdam(model.parameters(), 1e-3);
+        using var master = Autoencoder.Create(config);
+        using var twin = precision == Precision.Bf16 ? master.Twin(ScalarType.BFloat16) : null;
+        var model = twin ?? master;
+        using var adam = new FlatAdam(master.parameters(), 1e-3, bf16Mirror: twin?.parameters());
         using var rng = new Generator(0);
         using var permutation = randperm(data.TrainCount, generator: rng);
         int steps = (int)(data.TrainCount / batchSize);
@@ -243,9 +253,9 @@ static class StepProfile
             adam.Step();
             optimizer += clock.Elapsed.TotalSeconds;
         }
-        var gemm = Roofline.Measure(config, batchSize, repeats: 150);
+        var gemm = Roofline.Measure(config, batchSize, repeats: 150, precision.ScalarType());
         double gemmEpoch = gemm.SecondsPerStep * steps;
-        Console.WriteLine($"profile of {steps} {config.Name} steps ({total.Elapsed.TotalSeconds:F2} s): batch indexing {batches:F2} s, " +
+        Console.WriteLine($"profile of {steps} {config.Name} {precision.Name()} steps ({total.Elapsed.TotalSeconds:F2} s): batch indexing {batches:F2} s, " +
                           $"forward + loss {forward:F2} s, backward {backward:F2} s, Adam {optimizer:F2} s; " +
                           $"the step's matrix products alone: {gemmEpoch:F2} s (forward {gemmEpoch * gemm.ForwardFlopPerStep / gemm.FlopPerStep:F2} s, " +
                           $"backward {gemmEpoch * (1 - gemm.ForwardFlopPerStep / gemm.FlopPerStep):F2} s, in proportion to their FLOP)");

@@ -1,11 +1,14 @@
 #!/usr/bin/env python3
 """The same vae_32d training loop in PyTorch, for bench/README.md's comparison. Not used by LatentLab or its tests.
 
-    /usr/bin/python3 bench/pytorch_reference.py [--epochs 2] [--threads 2] [--data data/mnist]
+    /usr/bin/python3 bench/pytorch_reference.py [--epochs 2] [--threads 2] [--data data/mnist] [--precision fp32,bf16]
 
 Model, loss and optimiser as LatentLab's vae_32d: MLP 784-512-256-(2x32) / 32-256-512-784 with ReLU, Bernoulli
 decoder (BCE with logits, summed over pixels) plus KL to N(0, I), averaged over the batch; Adam lr 1e-3, batch 128,
 reshuffled every epoch; the whole training split as one tensor, batches by index. Prints seconds per epoch.
+bf16 is PyTorch's mixed precision on a CPU: torch.autocast("cpu", dtype=torch.bfloat16) around the forward pass and
+the loss, float32 weights and Adam (no gradient scaler: bfloat16 has float32's exponent range). The last line is
+machine-readable: "result fp32=S bf16=S", the median seconds per epoch after the first.
 """
 import argparse, gzip, struct, time
 import numpy as np
@@ -34,24 +37,37 @@ def main():
     parser.add_argument("--epochs", type=int, default=2)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--data", default="data/mnist")
+    parser.add_argument("--precision", default="fp32,bf16")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
     import os
     name = next(n for n in ("train-images-idx3-ubyte.gz", "train-images-idx3-ubyte") if os.path.exists(os.path.join(args.data, n)))
     x = torch.from_numpy(read_idx(os.path.join(args.data, name)).reshape(-1, 784).astype(np.float32) / 255)
+    results = {}
+    for precision in args.precision.split(","):
+        results[precision] = train(x, precision, args.epochs)
+    print("result " + " ".join(f"{p}={s:.3f}" for p, s in results.items()))
+
+
+def train(x, precision, epochs):
+    torch.manual_seed(0)
     encoder, decoder = mlp([784, 512, 256, 64]), mlp([32, 256, 512, 784])
     optimiser = torch.optim.Adam(list(encoder.parameters()) + list(decoder.parameters()), lr=1e-3)
-    print(f"PyTorch {torch.__version__}, {torch.get_num_threads()} threads, {x.shape[0]} images, batch 128")
-    for epoch in range(1, args.epochs + 1):
+    print(f"PyTorch {torch.__version__}, {torch.get_num_threads()} threads, {x.shape[0]} images, batch 128, {precision}")
+    autocast = precision == "bf16"
+    times = []
+    for epoch in range(1, epochs + 1):
         start = time.perf_counter()
         permutation = torch.randperm(x.shape[0])
         total = torch.zeros(())
         for first in range(0, x.shape[0], 128):
             batch = x[permutation[first:first + 128]]
-            mu, log_var = encoder(batch).chunk(2, dim=1)
-            z = mu + torch.randn_like(mu) * (0.5 * log_var).exp()
-            recon = F.binary_cross_entropy_with_logits(decoder(z), batch, reduction="sum")
+            with torch.autocast("cpu", dtype=torch.bfloat16, enabled=autocast):
+                mu, log_var = encoder(batch).float().chunk(2, dim=1)
+                z = mu + torch.randn_like(mu) * (0.5 * log_var).exp()
+                logits = decoder(z).float()
+            recon = F.binary_cross_entropy_with_logits(logits, batch, reduction="sum")
             kl = 0.5 * (mu.square() + log_var.exp() - log_var - 1).sum()
             loss = (recon + kl) / batch.shape[0]
             optimiser.zero_grad()
@@ -59,7 +75,10 @@ def main():
             optimiser.step()
             total += loss.detach() * batch.shape[0]
         seconds = time.perf_counter() - start
+        times.append(seconds)
         print(f"epoch {epoch}: train loss {total.item() / x.shape[0]:.2f}, {seconds:.2f} s")
+    later = sorted(times[1:] or times)
+    return later[len(later) // 2]
 
 
 if __name__ == "__main__":

@@ -44,6 +44,16 @@ public static class CommonOptions
     /// <summary>Where the classifier behind the Fréchet distances is cached: DATA/feature-nets/.</summary>
     public static string FeatureNets(string? dataDir) => Path.Combine(DataDirectory.Resolve(dataDir), "feature-nets");
 
+    public static Option<string> Precision() => new("--precision")
+    {
+        Description = "Number format of the layers' products: fp32, bf16 (bfloat16 products; float32 weights, optimizer, losses and metrics) " +
+                      "or auto (bf16 where this CPU has bfloat16 instructions and multiplies faster with them, else fp32)",
+        DefaultValueFactory = _ => "fp32",
+    };
+
+    /// <summary>What --precision means on this machine (auto measured here).</summary>
+    public static Runtime.Precision ParsePrecision(string value) => Runtime.Precisions.Resolve(Runtime.Precisions.ParseChoice(value));
+
     public static Option<int?> Threads() => new("--threads")
     {
         Description = "libtorch threads (default: one per core)",

@@ -32,6 +32,7 @@ public static class CompareCommand
     static readonly Option<long> SeedOption = new("--seed") { Description = "Seed for models trained here", DefaultValueFactory = _ => 0 };
     static readonly Option<string?> ArchOption = CommonOptions.Arch();
     static readonly Option<bool> NoTensorBoardOption = CommonOptions.NoTensorBoard();
+    static readonly Option<string> PrecisionOption = CommonOptions.Precision();
 
     // Rough cost of each step in epochs of training, for the overall progress bar.
     const double EvaluationUnits = 1.5, VisualizationUnits = 3;
@@ -39,7 +40,7 @@ public static class CompareCommand
     public static Command Create(CliConsole console)
     {
         var command = new Command("compare", "Train, evaluate and draw the models, then write comparison.json, report.md and report.html");
-        Option[] options = [ DatasetOption, EpochsOption, ModelsOption, RetrainOption, OutOption, DataDirOption, ThreadsOption, IwaeKOption, TsnePointsOption, SeedOption, ArchOption, NoTensorBoardOption, .. DatasetChoice.FolderFlags()];
+        Option[] options = [ DatasetOption, EpochsOption, ModelsOption, RetrainOption, OutOption, DataDirOption, ThreadsOption, IwaeKOption, TsnePointsOption, SeedOption, ArchOption, NoTensorBoardOption, PrecisionOption, .. DatasetChoice.FolderFlags()];
         foreach (var option in options)
             command.Add(option);
         command.SetAction((parse, cancel) => RunAsync(parse, console, cancel));
@@ -56,6 +57,7 @@ public static class CompareCommand
         var names = parse.GetValue(ModelsOption)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Distinct().ToList();
         if (names.Count == 0) throw new LatentLabException("--models lists no model");
         var arch = CommonOptions.ParseArch(parse.GetValue(ArchOption));
+        var precisionChoice = Runtime.Precisions.ParseChoice(parse.GetValue(PrecisionOption)!);
         string outRoot = PathChecks.WritableFolder(parse.GetValue(OutOption)!, "--out");
         var presets = names.Select(n => Resolve(n, arch, RunFolder.For(outRoot, choice.Name, n))).ToList();
         int iwaeK = parse.GetValue(IwaeKOption);
@@ -63,12 +65,14 @@ public static class CompareCommand
         var visualize = new VisualizeOptions(parse.GetValue(TsnePointsOption)).Validate();
         bool retrain = parse.GetValue(RetrainOption);
         int threads = TorchRuntime.ConfigureThreads(parse.GetValue(ThreadsOption));
+        var precision = Runtime.Precisions.Resolve(precisionChoice);
+        training = training with { Precision = precision };
 
         using var data = await choice.LoadAsync(console, parse.GetValue(DataDirOption), cancel);
         var models = presets.Select(m => m.ForImages(data.Shape)).ToList();
         var plans = models.Select(m => MakePlan(m, RunFolder.For(outRoot, data.Name, m.Name), training, retrain, iwaeK, frechet: data.HasLabels)).ToList();
         string datasetFolder = Path.GetFullPath(Path.Combine(outRoot, data.Name));
-        console.Out.MarkupLineInterpolated($"comparing {string.Join(", ", models.Select(m => m.Name))} on {data.Name} ({threads} threads); results in {datasetFolder}");
+        console.Out.MarkupLineInterpolated($"comparing {string.Join(", ", models.Select(m => m.Name))} on {data.Name} ({threads} threads, {precision.Name()}); results in {datasetFolder}");
         foreach (var plan in plans) console.Out.MarkupLineInterpolated($"  {plan.Model.Name}: {plan.Why}");
 
         int batches = (int)((data.TrainCount + training.BatchSize - 1) / training.BatchSize);
@@ -110,7 +114,7 @@ public static class CompareCommand
                     var record = plan.Folder.ReadRecord();
                     if (plan.Evaluate)
                     {
-                        var options = new EvaluationOptions(iwaeK, record.Training.Seed, record.Training.Binarize, CommonOptions.FeatureNets(parse.GetValue(DataDirOption)));
+                        var options = new EvaluationOptions(iwaeK, record.Training.Seed, record.Training.Binarize, CommonOptions.FeatureNets(parse.GetValue(DataDirOption)), precision);
                         var stage = new SynchronousProgress<string>(s => current.Description = $"{name}: evaluating, {s}");
                         // The stages report text ("IWAE k=100: 1,984/10,000 images"), not a fraction: no percentage to show.
                         current.IsIndeterminate = true;

@@ -18,20 +18,22 @@ public static class EvaluateCommand
     static readonly Option<string> OutOption = CommonOptions.Out();
     static readonly Option<string?> DataDirOption = CommonOptions.DataDir();
     static readonly Option<int?> ThreadsOption = CommonOptions.Threads();
+    static readonly Option<string> PrecisionOption = CommonOptions.Precision();
     static readonly Option<bool> BinarizeOption = new("--binarize") { Description = "Evaluate on the test split binarized once with a fixed seed" };
 
     public static Command Create(CliConsole console)
     {
         var command = new Command("evaluate", "Measure a trained model on the test split and write metrics.json");
-        foreach (var option in new Option[] { ModelOption, DatasetOption, IwaeKOption, OutOption, DataDirOption, ThreadsOption, BinarizeOption })
+        foreach (var option in new Option[] { ModelOption, DatasetOption, IwaeKOption, OutOption, DataDirOption, ThreadsOption, BinarizeOption, PrecisionOption })
             command.Add(option);
         command.SetAction(async (parse, cancel) =>
         {
+            var precisionChoice = Runtime.Precisions.ParseChoice(parse.GetValue(PrecisionOption)!);
             var located = TrainedRun.Locate(parse.GetValue(DatasetOption)!, parse.GetValue(OutOption)!, parse.GetValue(ModelOption)!);
             var options = new EvaluationOptions(parse.GetValue(IwaeKOption), located.Record.Training.Seed,
                 parse.GetValue(BinarizeOption) || located.Record.Training.Binarize, CommonOptions.FeatureNets(parse.GetValue(DataDirOption))).Validate();
             using var run = await TrainedRun.OpenAsync(console, located, parse.GetValue(DataDirOption), parse.GetValue(ThreadsOption), cancel);
-            Run(console, run.Model, run.Data, run.Folder, options);
+            Run(console, run.Model, run.Data, run.Folder, options with { Precision = Runtime.Precisions.Resolve(precisionChoice) });
             return ExitCodes.Success;
         });
         return command;

@@ -35,6 +35,7 @@ public static class TrainCommand
     };
     static readonly Option<int?> KOption = new("--k") { Description = "Samples of the iwae objective (default 5)" };
     static readonly Option<bool> NoTensorBoardOption = CommonOptions.NoTensorBoard();
+    static readonly Option<string> PrecisionOption = CommonOptions.Precision();
     static readonly Option<bool> ResumeOption = new("--resume") { Description = "Continue from the run folder's checkpoint" };
     static readonly Option<bool> BinarizeOption = new("--binarize") { Description = "Train on dynamically binarized images (likelihood protocol)" };
     static readonly Option<int?> TrainSizeOption = new("--train-size") { Description = "Use only the first N training images (quick experiments)" };
@@ -49,7 +50,7 @@ public static class TrainCommand
     {
         var command = new Command("train", "Train one model, evaluating the test split after every epoch");
         Option[] options = [ ModelOption, DatasetOption, EpochsOption, BatchSizeOption, LearningRateOption, SeedOption,
-                     ThreadsOption, OutOption, DataDirOption, LatentDimOption, BetaOption, ReconOption, ArchOption, ObjectiveOption, KOption, ResumeOption, BinarizeOption, NoTensorBoardOption,
+                     ThreadsOption, OutOption, DataDirOption, LatentDimOption, BetaOption, ReconOption, ArchOption, ObjectiveOption, KOption, ResumeOption, BinarizeOption, NoTensorBoardOption, PrecisionOption,
                      TrainSizeOption, TestSizeOption, IwaeKOption, .. DatasetChoice.FolderFlags()];
         foreach (var option in options)
             command.Add(option);
@@ -66,12 +67,17 @@ public static class TrainCommand
         var training = new TrainingConfig(parse.GetValue(EpochsOption), parse.GetValue(BatchSizeOption),
             parse.GetValue(LearningRateOption), parse.GetValue(SeedOption), parse.GetValue(BinarizeOption)).Validate();
         var choice = DatasetChoice.From(parse, DatasetOption);
+        var precisionChoice = Runtime.Precisions.ParseChoice(parse.GetValue(PrecisionOption)!);
         string outRoot = PathChecks.WritableFolder(parse.GetValue(OutOption)!, "--out");
         var evaluation = new Evaluation.EvaluationOptions(parse.GetValue(IwaeKOption), training.Seed, training.Binarize,
             CommonOptions.FeatureNets(parse.GetValue(DataDirOption))).Validate();
         var trainSize = Positive(parse.GetValue(TrainSizeOption), "--train-size");
         var testSize = Positive(parse.GetValue(TestSizeOption), "--test-size");
         int threads = TorchRuntime.ConfigureThreads(parse.GetValue(ThreadsOption));
+        // Resolved after the thread count, so that auto measures the products as training will run them.
+        var precision = Runtime.Precisions.Resolve(precisionChoice);
+        training = training with { Precision = precision };
+        evaluation = evaluation with { Precision = precision };
 
         using var full = await choice.LoadAsync(console, parse.GetValue(DataDirOption), cancel);
         var model = preset.ForImages(full.Shape);
@@ -81,7 +87,7 @@ public static class TrainCommand
         var folder = RunFolder.For(outRoot, dataset.Name, model.Name);
         using var trainer = new Trainer(model, training, dataset, folder, tensorBoard: !parse.GetValue(NoTensorBoardOption));
         console.Out.MarkupLineInterpolated(
-            $"training {model.Name} ({ModelRegistry.Describe(model)}, {trainer.Record().Parameters:N0} parameters) on {dataset.TrainCount:N0} {dataset.Name} images, {threads} threads");
+            $"training {model.Name} ({ModelRegistry.Describe(model)}, {trainer.Record().Parameters:N0} parameters) on {dataset.TrainCount:N0} {dataset.Name} images, {threads} threads, {precision.Name()}");
 
         var outcome = TrainingOutcome.Completed;
         await TrainingDisplay.CreateProgress(console.Out).StartAsync(async ctx =>

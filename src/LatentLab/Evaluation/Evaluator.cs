@@ -9,7 +9,10 @@ namespace LatentLab.Evaluation;
 /// <summary>How to evaluate: the IWAE sample count (0 skips it), the seed of every random draw, and the protocol.</summary>
 /// <param name="FeatureNetFolder">Where the classifier behind the Fréchet distances is cached (trained there on first
 /// use); null skips the two distances.</param>
-public sealed record EvaluationOptions(int IwaeK = 1000, long Seed = 0, bool Binarize = false, string? FeatureNetFolder = null)
+/// <param name="Precision">The number format of the encoder's and decoder's products (a bfloat16 twin of the model
+/// for bf16); every metric is computed in float32 or float64 either way.</param>
+public sealed record EvaluationOptions(int IwaeK = 1000, long Seed = 0, bool Binarize = false, string? FeatureNetFolder = null,
+    Runtime.Precision Precision = Runtime.Precision.Fp32)
 {
     public const int MaxIwaeK = 1_000_000;
 
@@ -28,6 +31,11 @@ public static class Evaluator
     public static Metrics Evaluate(Autoencoder model, Dataset data, EvaluationOptions options, IProgress<string>? progress = null)
     {
         options.Validate();
+        if (options.Precision == Runtime.Precision.Bf16 && model.ComputeType != ScalarType.BFloat16)
+        {
+            using var twin = model.Twin(ScalarType.BFloat16);
+            return Evaluate(twin, data, options, progress);
+        }
         var clock = Stopwatch.StartNew();
         model.eval();
         using var noGrad = no_grad();
@@ -136,7 +144,8 @@ public static class Evaluator
             KnnAccuracy: knn, LinearProbeAccuracy: probe,
             EvalSeconds: clock.Elapsed.TotalSeconds, Seed: options.Seed,
             DatasetSha256: data.Sha256, Binarized: options.Binarize,
-            SampleFrechet: sampleFrechet, ReconFrechet: reconFrechet, FrechetTrainTest: trainTest, FrechetNetSha256: netSha, FrechetNetAccuracy: netAccuracy);
+            SampleFrechet: sampleFrechet, ReconFrechet: reconFrechet, FrechetTrainTest: trainTest, FrechetNetSha256: netSha, FrechetNetAccuracy: netAccuracy,
+            Precision: model.ComputeType == ScalarType.BFloat16 ? Runtime.Precision.Bf16 : Runtime.Precision.Fp32);
     }
 
     /// <summary>The decoded images (intensities in [0, 1]) of codes [N, d], in batches.</summary>

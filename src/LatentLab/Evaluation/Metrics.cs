@@ -22,6 +22,7 @@ namespace LatentLab.Evaluation;
 /// perfect model's samples would reach, up to sampling noise.</param>
 /// <param name="FrechetNetSha256">SHA-256 of the cached classifier file the two distances used.</param>
 /// <param name="FrechetNetAccuracy">That classifier's accuracy on the test split.</param>
+/// <param name="Precision">The number format of the encoder's and decoder's products during evaluation.</param>
 public sealed record Metrics(
     string Model,
     string Dataset,
@@ -48,4 +49,5 @@ public sealed record Metrics(
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] double? ReconFrechet = null,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] double? FrechetTrainTest = null,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? FrechetNetSha256 = null,
-    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] double? FrechetNetAccuracy = null);
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] double? FrechetNetAccuracy = null,
+    Runtime.Precision Precision = Runtime.Precision.Fp32);

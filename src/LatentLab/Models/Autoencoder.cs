@@ -38,8 +38,42 @@ public abstract class Autoencoder : Module<Tensor, Tensor>
     /// <summary>The loss on a batch; <paramref name="rng"/> draws any noise the model needs.</summary>
     public abstract LossTerms Loss(Tensor x, Generator? rng);
 
-    /// <summary>Decoder logits [B, C, H, W] (apply sigmoid for pixel intensities).</summary>
-    public Tensor Decode(Tensor z) => decoder.forward(z);
+    /// <summary>The type of the encoder's and decoder's weights and activations: float32, or bfloat16 for a
+    /// mixed-precision twin (<see cref="Twin"/>). Inputs are cast to it on the way in, outputs back to float32 on the
+    /// way out, so losses, reductions and metrics always see float32: the one place the precision is applied.</summary>
+    public ScalarType ComputeType { get; private set; } = ScalarType.Float32;
+
+    /// <summary>Decoder logits [B, C, H, W] (apply sigmoid for pixel intensities), float32.</summary>
+    public Tensor Decode(Tensor z) => Computed(decoder, z);
+
+    /// <summary>A model of the same config whose layers run in <paramref name="type"/>, holding this model's weights
+    /// rounded to it. It draws nothing from the global random generator (its fresh initial weights are overwritten),
+    /// so making one does not change what a seeded run does next.</summary>
+    public Autoencoder Twin(ScalarType type)
+    {
+        using var state = random.get_rng_state();
+        var twin = Create(Config);
+        random.set_rng_state(state);
+        twin.to(type);
+        twin.ComputeType = type;
+        twin.CopyWeightsFrom(this);
+        return twin;
+    }
+
+    /// <summary>Copies (and rounds) <paramref name="source"/>'s weights into this model's, parameter by parameter.</summary>
+    public void CopyWeightsFrom(Autoencoder source)
+    {
+        using var noGrad = no_grad();
+        foreach (var (mine, theirs) in parameters().Zip(source.parameters())) mine.copy_(theirs);
+    }
+
+    Tensor Computed(Module<Tensor, Tensor> network, Tensor input)
+    {
+        if (ComputeType == ScalarType.Float32 && input.dtype == ScalarType.Float32) return network.forward(input);
+        using var cast = input.to(ComputeType);
+        using var output = network.forward(cast);
+        return output.to(ScalarType.Float32);
+    }
 
     /// <summary>Reconstruction logits at the mean code.</summary>
     public override Tensor forward(Tensor x)
@@ -48,5 +82,6 @@ public abstract class Autoencoder : Module<Tensor, Tensor>
         return Decode(EncodeMean(x)).MoveToOuterDisposeScope();
     }
 
-    protected Tensor EncoderOutput(Tensor x) => encoder.forward(x);
+    /// <summary>The encoder's output, float32.</summary>
+    protected Tensor EncoderOutput(Tensor x) => Computed(encoder, x);
 }

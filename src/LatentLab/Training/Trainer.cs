@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using LatentLab.Data;
 using LatentLab.Models;
+using LatentLab.Runtime;
 using static TorchSharp.torch;
 
 namespace LatentLab.Training;
@@ -19,6 +20,8 @@ public sealed class Trainer : IDisposable
     readonly Generator _rng;
     readonly FlatAdam _adam;
     readonly Tensor _testImages;
+    // With bf16 precision, the model's bfloat16 twin: training steps run through it, the float32 Model holds the weights.
+    readonly Autoencoder? _compute;
 
     public Autoencoder Model { get; }
     public TrainingConfig Config { get; }
@@ -42,7 +45,8 @@ public sealed class Trainer : IDisposable
         manual_seed(config.Seed);
         Model = Autoencoder.Create(model);
         _rng = new Generator((ulong)config.Seed);
-        _adam = new FlatAdam(Model.parameters(), config.LearningRate);
+        if (config.Precision == Runtime.Precision.Bf16) _compute = Model.Twin(ScalarType.BFloat16);
+        _adam = new FlatAdam(Model.parameters(), config.LearningRate, bf16Mirror: _compute?.parameters());
         // With --binarize the test split is binarized once, with a fixed seed, as in Burda et al. (2015).
         _testImages = config.Binarize ? Binarization.FixedTestSplit(data.TestImages, config.Seed) : data.TestImages.alias();
     }
@@ -61,6 +65,7 @@ public sealed class Trainer : IDisposable
         {
             CheckSameModel();
             var restored = Checkpoint.Load(_folder.CheckpointPath, Model, _adam, _rng);
+            _adam.SyncMirror();
             (position, permutation) = (restored.Position, restored.Permutation);
             CheckPosition(position, permutation);
             History.AddRange(restored.History);
@@ -115,7 +120,7 @@ public sealed class Trainer : IDisposable
             if (Config.Binarize) x = bernoulli(x, generator: _rng);
 
             _adam.ZeroGrad();
-            var terms = Model.Loss(x, _rng);
+            var terms = (_compute ?? Model).Loss(x, _rng);
             // One scalar read per step: on a CPU, libtorch runs eagerly, so this costs microseconds, and it lets a
             // NaN stop training at the step where it appears instead of an epoch later.
             double loss = terms.Total.item<float>();
@@ -217,6 +222,8 @@ public sealed class Trainer : IDisposable
     {
         if (!File.Exists(_folder.ConfigPath)) return;
         var previous = IO.Json.ReadFile<RunRecord>(_folder.ConfigPath);
+        if (previous.Training.Precision != Config.Precision)
+            throw new LatentLabException($"{_folder.Root} was trained with --precision {previous.Training.Precision.Name()}; resume it with the same precision, or train without --resume");
         if (!previous.Model.Equals(Model.Config))
             throw new LatentLabException($"{_folder.Root} holds a {previous.Model.Name} with a different configuration " +
                                          $"(latent {previous.Model.LatentDim}, beta {previous.Model.Beta}, {previous.Model.Recon}, {previous.Model.Arch}, {previous.Model.Image} images); resume it with the same options or train without --resume");
@@ -228,6 +235,7 @@ public sealed class Trainer : IDisposable
     {
         TensorBoard?.Dispose();
         _adam.Dispose();
+        _compute?.Dispose();
         _rng.Dispose();
         _testImages.Dispose();
         Model.Dispose();

@@ -12,6 +12,11 @@ public sealed record TrainingConfig(
 {
     public const int MaxEpochs = 100_000;
 
+    /// <summary>The number format of the matrix products while training (<see cref="Runtime.Precision"/>): float32, or
+    /// bfloat16 with float32 master weights, optimizer state and losses. Resolved from <c>--precision auto</c> before
+    /// training, so config.json says what was used.</summary>
+    public Runtime.Precision Precision { get; init; } = Runtime.Precision.Fp32;
+
     public TrainingConfig Validate()
     {
         if (Epochs is < 1 or > MaxEpochs) throw new LatentLabException($"--epochs must be between 1 and {MaxEpochs}, got {Epochs}");

@@ -1,0 +1,92 @@
+using static TorchSharp.torch;
+
+namespace LatentLab.Runtime;
+
+/// <summary>The number format of a model's matrix products (linear and convolution layers, forward and backward).
+/// Master weights, Adam's state, losses, reductions and every metric stay in float32 either way.</summary>
+public enum Precision { Fp32, Bf16 }
+
+/// <summary>What <c>--precision</c> asks for: a format, or <see cref="Auto"/> for bfloat16 where the CPU multiplies
+/// it natively and float32 elsewhere.</summary>
+public enum PrecisionChoice { Fp32, Bf16, Auto }
+
+/// <summary>Resolves <c>--precision</c> against the CPU. Why: bfloat16 products are 3-4x float32's rate on a CPU with
+/// AVX-512 BF16 or AMX, but emulated (slower than float32) on one without, so <c>auto</c> must know which it is.</summary>
+public static class Precisions
+{
+    /// <summary>The CPU flags (as /proc/cpuinfo's "flags" line spells them) that mean native bfloat16 products.</summary>
+    public static readonly IReadOnlyList<string> NativeBf16Flags = ["avx512_bf16", "amx_bf16"];
+
+    /// <summary>The flags of this machine's CPU: the first "flags" line of /proc/cpuinfo; empty where there is none.</summary>
+    public static IReadOnlySet<string> CpuFlags()
+    {
+        const string cpuinfo = "/proc/cpuinfo";
+        if (!File.Exists(cpuinfo)) return new HashSet<string>();
+        var line = File.ReadLines(cpuinfo).FirstOrDefault(l => l.StartsWith("flags", StringComparison.Ordinal));
+        return line is null ? new HashSet<string>() : line.Split(':', 2)[1].Split(' ', StringSplitOptions.RemoveEmptyEntries).ToHashSet();
+    }
+
+    /// <summary>Whether a CPU with these flags multiplies bfloat16 natively.</summary>
+    public static bool HasNativeBf16(IReadOnlySet<string> flags) => NativeBf16Flags.Any(flags.Contains);
+
+    /// <summary>How much faster than float32 bfloat16 must multiply for <c>auto</c> to choose it.</summary>
+    public const double AutoSpeedup = 1.25;
+
+    /// <summary>The precision <paramref name="choice"/> means on a CPU with <paramref name="flags"/> (this machine's
+    /// when null) whose bfloat16 products run <paramref name="bf16Speedup"/>() times as fast as float32's (measured on
+    /// this machine when null, and only when the flags are there).</summary>
+    /// <remarks>Why measure as well: the flag says the instructions exist, not that they are fast. On an AMD EPYC with
+    /// AVX-512 BF16, libtorch's bfloat16 products run at 4x float32's rate; on an Intel Xeon with the same flag and no
+    /// AMX, oneDNN's bfloat16 kernel runs at half of it (bench/README.md), and bf16 there only costs accuracy.</remarks>
+    public static Precision Resolve(PrecisionChoice choice, IReadOnlySet<string>? flags = null, Func<double>? bf16Speedup = null) => choice switch
+    {
+        PrecisionChoice.Fp32 => Precision.Fp32,
+        PrecisionChoice.Bf16 => Precision.Bf16,
+        PrecisionChoice.Auto => HasNativeBf16(flags ?? CpuFlags()) && (bf16Speedup ?? MeasuredBf16Speedup)() >= AutoSpeedup
+            ? Precision.Bf16 : Precision.Fp32,
+        _ => throw new ArgumentOutOfRangeException(nameof(choice)),
+    };
+
+    static double? _measured;
+
+    /// <summary>bfloat16's product rate over float32's on this machine, for a 128 x 784 by 784 x 512 product (the
+    /// presets' largest layer at batch 128): the best of 5 rounds of 10 products each, after warm-up; about 50 ms,
+    /// measured once per process.</summary>
+    public static double MeasuredBf16Speedup()
+    {
+        if (_measured is { } known) return known;
+        using var scope = NewDisposeScope();
+        double Seconds(ScalarType type)
+        {
+            var a = ones(128, 784, dtype: type);
+            var b = ones(784, 512, dtype: type);
+            for (int i = 0; i < 5; i++) a.mm(b).Dispose();
+            double best = double.MaxValue;
+            for (int round = 0; round < 5; round++)
+            {
+                var clock = System.Diagnostics.Stopwatch.StartNew();
+                for (int i = 0; i < 10; i++) a.mm(b).Dispose();
+                best = Math.Min(best, clock.Elapsed.TotalSeconds);
+            }
+            return best;
+        }
+        double speedup = Seconds(TorchSharp.torch.ScalarType.Float32) / Seconds(TorchSharp.torch.ScalarType.BFloat16);
+        _measured = speedup;
+        return speedup;
+    }
+
+    /// <summary>The tensor type of the products.</summary>
+    public static ScalarType ScalarType(this Precision precision) =>
+        precision == Precision.Bf16 ? TorchSharp.torch.ScalarType.BFloat16 : TorchSharp.torch.ScalarType.Float32;
+
+    /// <summary>"fp32" or "bf16", as the option, config.json and the report write it.</summary>
+    public static string Name(this Precision precision) => precision == Precision.Bf16 ? "bf16" : "fp32";
+
+    public static PrecisionChoice ParseChoice(string text) => text.ToLowerInvariant() switch
+    {
+        "fp32" or "float32" => PrecisionChoice.Fp32,
+        "bf16" or "bfloat16" => PrecisionChoice.Bf16,
+        "auto" => PrecisionChoice.Auto,
+        _ => throw new LatentLabException($"--precision must be fp32, bf16 or auto, got '{text}'"),
+    };
+}
