@@ -2,6 +2,8 @@
 //
 //   dotnet run -c Release --project bench -- [--quick] [--threads N] [--epochs N] [--models a,b]
 //   dotnet run -c Release --project bench -- --image-folder     (reading 60,000 PNG files, then their cache)
+//   dotnet run -c Release --project bench -- --gemm             (product rates, float32 and bfloat16)
+//   [--precision fp32,bf16] [--no-pytorch]   (default: both formats, then PyTorch's vae_32d loop in both)
 //
 // (a) the GEMM "roofline": the time of exactly the matrix products one training step of each preset performs,
 //     measured with libtorch on this machine, scaled to an epoch; (b) training: median epoch time and images/s
@@ -38,8 +40,8 @@ Console.WriteLine($"LatentLab bench  {DateTime.UtcNow:yyyy-MM-dd}  {Machine.CpuM
 Console.WriteLine($"MNIST {data.TrainCount:N0} training images, batch {options.BatchSize}, {options.Epochs} timed epoch(s) per preset{(options.Quick ? " (--quick)" : "")}");
 Console.WriteLine();
 Console.WriteLine($"{"preset",-9} {"prec",4} {"GEMM GFLOP/step",16} {"GEMM GFLOP/s",13} {"roofline s/epoch",17} {"train s/epoch",14} {"images/s",9} {"roofline/train",15} {"eval s",7}");
-(double Seconds, int Images, double GemmSeconds)? iwae = null;
 long trainingPeak = 0;
+var vae32Seconds = new Dictionary<Precision, double>();
 string iwaeWeights = Path.Combine(Path.GetTempPath(), $"latentlab-bench-{Environment.ProcessId}.safetensors");
 
 foreach (var name in options.Models)
@@ -67,6 +69,7 @@ foreach (var precision in options.Precisions)
             if (name == options.IwaeModel && precision == options.Precisions[0]) ModelFile.Save(trainer.Model, iwaeWeights);
         }
         double train = Median(epochSeconds);
+        if (name == "vae_32d") vae32Seconds[precision] = train;
         Console.WriteLine($"{name,-9} {precision.Name(),4} {gemm.FlopPerStep / 1e9,16:F3} {gemm.FlopPerStep / gemm.SecondsPerStep / 1e9,13:F1} {rooflineEpoch,17:F2} {train,14:F2} {data.TrainCount / train,9:N0} {rooflineEpoch / train,14:P0} {evalSeconds,7:F2}");
     }
     finally
@@ -83,15 +86,35 @@ if (File.Exists(iwaeWeights))
     using var vae = (LatentLab.Models.Vae.VariationalAutoencoder)Autoencoder.Create(ModelRegistry.Get(options.IwaeModel));
     ModelFile.Load(vae, iwaeWeights);
     File.Delete(iwaeWeights);
-    iwae = IwaeSeconds(vae, data.TestImages, options.Quick ? 1000 : (int)data.TestCount);
+    int count = options.Quick ? 1000 : (int)data.TestCount;
+    double? fp32Bound = null;
+    foreach (var precision in options.Precisions)
+    {
+        using var twin = precision == Precision.Bf16 ? (LatentLab.Models.Vae.VariationalAutoencoder)vae.Twin(ScalarType.BFloat16) : null;
+        var w = IwaeSeconds(twin ?? vae, data.TestImages, count);
+        double scale = (double)data.TestCount / w.Images;
+        if (precision == Precision.Fp32) fp32Bound = w.Bound;
+        // Decoder products of k samples per image: (z->256, 256->512, 512->784) x 2 FLOP per multiply-add.
+        Console.WriteLine($"IWAE k=1000 on {options.IwaeModel}, {precision.Name()}: {w.Seconds:F1} s for {w.Images:N0} images" +
+                          (scale > 1 ? $", {w.Seconds * scale:F0} s for all {data.TestCount:N0} (scaled)" : "") +
+                          $"; bound {w.Bound:F3} nats" + (precision == Precision.Bf16 && fp32Bound is { } b ? $" ({w.Bound - b:+0.000;-0.000} against fp32)" : "") +
+                          (precision == Precision.Fp32 ? $"; its decoder GEMMs alone at this run's rate: {w.GemmSeconds * scale:F0} s for all" : ""));
+    }
 }
-if (iwae is { } w)
+if (vae32Seconds.Count > 0 && (!options.Quick || args.Contains("--pytorch")) && !args.Contains("--no-pytorch"))
 {
-    double scale = (double)data.TestCount / w.Images;
-    // Decoder products of k samples per image: (z->256, 256->512, 512->784) x 2 FLOP per multiply-add.
-    Console.WriteLine($"IWAE k=1000 on {options.IwaeModel}: {w.Seconds:F1} s for {w.Images:N0} images" +
-                      (scale > 1 ? $", {w.Seconds * scale:F0} s for all {data.TestCount:N0} (scaled)" : "") +
-                      $"; its decoder GEMMs alone at this run's rate: {w.GemmSeconds * scale:F0} s for all");
+    Console.WriteLine();
+    Console.WriteLine($"PyTorch reference (bench/pytorch_reference.py, {options.Epochs + 1} epochs, median after the first, 1 torch thread: its best setting here) ...");
+    var torchSeconds = PyTorchReference.Run(options.Epochs + 1, 1, Path.Combine(dataRoot, "mnist"));
+    if (torchSeconds is not null)
+    {
+        Console.WriteLine($"{"vae_32d s/epoch",-16} {"LatentLab",10} {"PyTorch",10} {"LatentLab faster by",20}");
+        foreach (var (precision, seconds) in vae32Seconds)
+            if (torchSeconds.TryGetValue(precision.Name(), out var torch))
+                Console.WriteLine($"{precision.Name(),-16} {seconds,10:F2} {torch,10:F2} {torch / seconds,19:F2}x");
+        if (vae32Seconds.TryGetValue(Precision.Bf16, out var ours) && torchSeconds.TryGetValue("fp32", out var theirs32))
+            Console.WriteLine($"LatentLab bf16 against PyTorch's best of fp32 and bf16: {Math.Min(theirs32, torchSeconds.GetValueOrDefault("bf16", theirs32)) / ours:F2}x");
+    }
 }
 Console.WriteLine($"peak resident memory (VmHWM) of the process while training, the loaded dataset included: {trainingPeak / 1e6:N0} MB " +
                   "(largest over the presets)");
@@ -113,16 +136,17 @@ static double ReconstructionMetricsSeconds(Autoencoder model, Tensor images)
     return Median(times);
 }
 
-static (double Seconds, int Images, double GemmSeconds) IwaeSeconds(LatentLab.Models.Vae.VariationalAutoencoder vae, Tensor images, int count)
+static (double Seconds, int Images, double GemmSeconds, double Bound) IwaeSeconds(LatentLab.Models.Vae.VariationalAutoencoder vae, Tensor images, int count)
 {
     const int k = 1000;
     vae.eval();
     using var rng = new Generator(0);
     var clock = Stopwatch.StartNew();
+    double sum = 0;
     for (int first = 0; first < count; first += 64)
     {
         using var scope = NewDisposeScope();
-        Iwae.LogLikelihood(vae, images.narrow(0, first, Math.Min(64, count - first)), k, rng);
+        sum += Iwae.LogLikelihood(vae, images.narrow(0, first, Math.Min(64, count - first)), k, rng).sum().item<double>();
     }
     double seconds = clock.Elapsed.TotalSeconds;
     // The floor: the decoder's three products for count * k rows, timed alone in chunks of 2,048 rows.
@@ -138,7 +162,7 @@ static (double Seconds, int Images, double GemmSeconds) IwaeSeconds(LatentLab.Mo
         foreach (var w in weights) h = h.mm(w.t());
     }
     double perRow = gemm.Elapsed.TotalSeconds / (chunks * Iwae.RowsPerChunk);
-    return (seconds, count, perRow * count * k);
+    return (seconds, count, perRow * count * k, sum / count);
 }
 
 static double Median(List<double> values)

@@ -26,6 +26,7 @@ public static class Table
         new("samples' Fréchet distance (classifier features)", "", "lower", m => F(m.Metrics.SampleFrechet, "0.00")),
         new("reconstructions' Fréchet distance", "", "lower", m => F(m.Metrics.ReconFrechet, "0.00")),
         new("epochs", "", "", m => m.EpochsTrained.ToString(CultureInfo.InvariantCulture)),
+        new("precision (training / evaluation)", "", "", m => $"{Runtime.Precisions.Name(m.Training.Precision)} / {Runtime.Precisions.Name(m.Metrics.Precision)}"),
         new("final train / test loss", "nats/image", "", m => $"{F(m.FinalTrainLoss, "0.00")} / {F(m.FinalTestLoss, "0.00")}"),
         new("training time", "s", "", m => F(m.TrainingSeconds, "0")),
     ];
