@@ -30,13 +30,16 @@ public static class BenchmarkCommand
     static readonly Option<int?> ThreadsOption = CommonOptions.Threads();
     static readonly Option<string> OutOption = CommonOptions.Out();
     static readonly Option<string?> DataDirOption = CommonOptions.DataDir();
+    static readonly Option<string> PrecisionOption = CommonOptions.Precision();
+    static readonly Option<string> LrScheduleOption = CommonOptions.LrSchedule();
+    static readonly Option<int> KlWarmupOption = CommonOptions.KlWarmup();
 
     public const string FolderName = "benchmark";
 
     public static Command Create(CliConsole console)
     {
         var command = new Command("benchmark", "The likelihood table of the literature: train each row's model under its protocol, estimate log p(x) with k = 5000, set it beside the published figures");
-        foreach (var option in new Option[] { QuickOption, ModelsOption, EpochsOption, KOption, TestSizeOption, ThreadsOption, OutOption, DataDirOption })
+        foreach (var option in new Option[] { QuickOption, ModelsOption, EpochsOption, KOption, TestSizeOption, ThreadsOption, OutOption, DataDirOption, PrecisionOption, LrScheduleOption, KlWarmupOption })
             command.Add(option);
         command.SetAction((parse, cancel) => RunAsync(parse, console, cancel));
         return command;
@@ -64,8 +67,12 @@ public static class BenchmarkCommand
         foreach (var name in chosen)
             if (all.All(r => r.Name != name)) throw new LatentLabException($"--models: unknown row '{name}'; known: {string.Join(", ", all.Select(r => r.Name))}");
         var rows = all.Where(r => chosen.Contains(r.Name)).ToList();
+        var schedule = CommonOptions.ParseLrSchedule(parse.GetValue(LrScheduleOption)!);
+        var precisionChoice = Runtime.Precisions.ParseChoice(parse.GetValue(PrecisionOption)!);
+        int warmup = parse.GetValue(KlWarmupOption);
         string outRoot = PathChecks.WritableFolder(parse.GetValue(OutOption)!, "--out");
         int threads = TorchRuntime.ConfigureThreads(parse.GetValue(ThreadsOption));
+        var precision = Runtime.Precisions.Resolve(precisionChoice);
         string folder = Path.Combine(outRoot, FolderName);
 
         using var data = await new DatasetChoice(DatasetCatalog.Mnist.Name, new ImageFolderOptions()).LoadAsync(console, parse.GetValue(DataDirOption), cancel);
@@ -78,8 +85,12 @@ public static class BenchmarkCommand
         foreach (var row in rows)
         {
             var config = row.Model.ForImages(data.Shape);
-            var run = new RunFolder(Path.Combine(folder, config.Name));
-            var training = new TrainingConfig(row.Epochs, 128, 1e-3, seed, Binarize: true).Validate();
+            // Each training recipe in a folder of its own, so that a finished run is never resumed with another one.
+            string recipe = (schedule == LrSchedule.Cosine ? "-cosine" : "") + (warmup > 0 ? $"-warmup{Math.Min(warmup, row.Epochs)}" : "") +
+                            (precision == Runtime.Precision.Bf16 ? "-bf16" : "");
+            var run = new RunFolder(Path.Combine(folder, config.Name + recipe));
+            var training = new TrainingConfig(row.Epochs, 128, 1e-3, seed, Binarize: true)
+                { Precision = precision, LrSchedule = schedule, KlWarmupEpochs = Math.Min(warmup, row.Epochs) }.Validate();
             using var trainer = new Trainer(config, training, data, run, tensorBoard: false);
             var outcome = TrainingOutcome.Completed;
             await TrainingDisplay.CreateProgress(console.Out).StartAsync(async ctx =>

@@ -54,6 +54,25 @@ public static class CommonOptions
     /// <summary>What --precision means on this machine (auto measured here).</summary>
     public static Runtime.Precision ParsePrecision(string value) => Runtime.Precisions.Resolve(Runtime.Precisions.ParseChoice(value));
 
+    public static Option<string> LrSchedule() => new("--lr-schedule")
+    {
+        Description = "Learning rate over the run: constant, or cosine (annealed from --lr to 0 over all planned steps)",
+        DefaultValueFactory = _ => "constant",
+    };
+
+    public static Training.LrSchedule ParseLrSchedule(string value) => value switch
+    {
+        "constant" => Training.LrSchedule.Constant,
+        "cosine" => Training.LrSchedule.Cosine,
+        _ => throw new LatentLabException($"--lr-schedule must be constant or cosine, got '{value}'"),
+    };
+
+    public static Option<int> KlWarmup() => new("--kl-warmup")
+    {
+        Description = "Epochs over which a VAE's KL weight rises linearly from 0 to beta (0: none)",
+        DefaultValueFactory = _ => 0,
+    };
+
     public static Option<int?> Threads() => new("--threads")
     {
         Description = "libtorch threads (default: one per core)",

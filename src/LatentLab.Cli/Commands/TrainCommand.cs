@@ -36,6 +36,8 @@ public static class TrainCommand
     static readonly Option<int?> KOption = new("--k") { Description = "Samples of the iwae objective (default 5)" };
     static readonly Option<bool> NoTensorBoardOption = CommonOptions.NoTensorBoard();
     static readonly Option<string> PrecisionOption = CommonOptions.Precision();
+    static readonly Option<string> LrScheduleOption = CommonOptions.LrSchedule();
+    static readonly Option<int> KlWarmupOption = CommonOptions.KlWarmup();
     static readonly Option<bool> ResumeOption = new("--resume") { Description = "Continue from the run folder's checkpoint" };
     static readonly Option<bool> BinarizeOption = new("--binarize") { Description = "Train on dynamically binarized images (likelihood protocol)" };
     static readonly Option<int?> TrainSizeOption = new("--train-size") { Description = "Use only the first N training images (quick experiments)" };
@@ -50,7 +52,7 @@ public static class TrainCommand
     {
         var command = new Command("train", "Train one model, evaluating the test split after every epoch");
         Option[] options = [ ModelOption, DatasetOption, EpochsOption, BatchSizeOption, LearningRateOption, SeedOption,
-                     ThreadsOption, OutOption, DataDirOption, LatentDimOption, BetaOption, ReconOption, ArchOption, ObjectiveOption, KOption, ResumeOption, BinarizeOption, NoTensorBoardOption, PrecisionOption,
+                     ThreadsOption, OutOption, DataDirOption, LatentDimOption, BetaOption, ReconOption, ArchOption, ObjectiveOption, KOption, ResumeOption, BinarizeOption, NoTensorBoardOption, PrecisionOption, LrScheduleOption, KlWarmupOption,
                      TrainSizeOption, TestSizeOption, IwaeKOption, .. DatasetChoice.FolderFlags()];
         foreach (var option in options)
             command.Add(option);
@@ -65,7 +67,11 @@ public static class TrainCommand
             parse.GetValue(LatentDimOption), parse.GetValue(BetaOption), ParseRecon(parse.GetValue(ReconOption)), CommonOptions.ParseArch(parse.GetValue(ArchOption)),
             IwaeSamples(parse.GetValue(ObjectiveOption)!, parse.GetValue(KOption)));
         var training = new TrainingConfig(parse.GetValue(EpochsOption), parse.GetValue(BatchSizeOption),
-            parse.GetValue(LearningRateOption), parse.GetValue(SeedOption), parse.GetValue(BinarizeOption)).Validate();
+            parse.GetValue(LearningRateOption), parse.GetValue(SeedOption), parse.GetValue(BinarizeOption))
+        {
+            LrSchedule = CommonOptions.ParseLrSchedule(parse.GetValue(LrScheduleOption)!),
+            KlWarmupEpochs = parse.GetValue(KlWarmupOption),
+        }.Validate();
         var choice = DatasetChoice.From(parse, DatasetOption);
         var precisionChoice = Runtime.Precisions.ParseChoice(parse.GetValue(PrecisionOption)!);
         string outRoot = PathChecks.WritableFolder(parse.GetValue(OutOption)!, "--out");

@@ -16,6 +16,10 @@ public abstract class Autoencoder : Module<Tensor, Tensor>
 
     public ModelConfig Config { get; }
 
+    /// <summary>A factor on the KL term's weight (beta) while training: below 1 during a KL warm-up
+    /// (<see cref="Training.TrainingConfig.KlWarmupEpochs"/>), 1 otherwise and in every evaluation.</summary>
+    public double KlWeight { get; set; } = 1.0;
+
     protected Autoencoder(ModelConfig config, int encoderOutputs) : base(config.Name)
     {
         Config = config.Validate();

@@ -36,7 +36,8 @@ public sealed class FlatAdam : IDisposable
     readonly Tensor? _mirror;
     readonly Tensor? _mirrorGradients;
 
-    public double LearningRate { get; }
+    /// <summary>The step size of the next step; a schedule may change it between steps.</summary>
+    public double LearningRate { get; set; }
     /// <summary>Number of steps taken (t in the paper).</summary>
     public long Steps { get; private set; }
     public long ParameterCount => _parameters.numel();

@@ -39,6 +39,8 @@ public sealed class Trainer : IDisposable
         Config = config.Validate();
         if (model.Image != data.Shape)
             throw new LatentLabException($"{model.Name} is built for {model.Image} images, the data holds {data.Shape} (channels x height x width)");
+        if (config.KlWarmupEpochs > 0 && (model.Kind != ModelKind.Vae || model.IwaeSamples > 1))
+            throw new LatentLabException("--kl-warmup needs a VAE trained on the ELBO (an AE has no KL term; the iwae objective weighs none)");
         _data = data;
         _folder = folder;
         // The seed fixes the initial weights (global generator), then everything random in training.
@@ -120,7 +122,11 @@ public sealed class Trainer : IDisposable
             if (Config.Binarize) x = bernoulli(x, generator: _rng);
 
             _adam.ZeroGrad();
-            var terms = (_compute ?? Model).Loss(x, _rng);
+            long step = (long)(epoch - 1) * batches + batch;
+            _adam.LearningRate = Config.LearningRateAt(step, (long)Config.Epochs * batches);
+            var computing = _compute ?? Model;
+            computing.KlWeight = Config.KlWeightAt(step, batches);
+            var terms = computing.Loss(x, _rng);
             // One scalar read per step: on a CPU, libtorch runs eagerly, so this costs microseconds, and it lets a
             // NaN stop training at the step where it appears instead of an epoch later.
             double loss = terms.Total.item<float>();
@@ -180,6 +186,7 @@ public sealed class Trainer : IDisposable
     /// fixed seed, so the figure depends on the weights alone.</summary>
     public (double Loss, double Recon, double Kl) EvaluateTest()
     {
+        Model.KlWeight = 1.0;
         Model.eval();
         using var noGrad = no_grad();
         using var sampler = new Generator((ulong)Config.Seed + 1);

@@ -35,7 +35,7 @@ public sealed class VariationalAutoencoder(ModelConfig config) : Autoencoder(con
         var z = Reparameterize(mu, logVar, rng);
         var reconstruction = Losses.Reconstruction(Decode(z), x, Config.Recon);
         var kl = Losses.GaussianKl(mu, logVar).mean();
-        var total = reconstruction + kl * Config.Beta;
+        var total = reconstruction + kl * (Config.Beta * KlWeight);
         scope.MoveToOuter(total, reconstruction, kl);
         return new LossTerms(total, reconstruction, kl);
     }

@@ -1,0 +1,87 @@
+using LatentLab.Models;
+using LatentLab.Training;
+
+namespace LatentLab.Tests.Training;
+
+/// <summary>The learning-rate schedule and the KL warm-up: functions of the step alone, so a resumed run follows them.</summary>
+public class ScheduleTests
+{
+    [Fact]
+    public void CosineAnnealsFromTheLearningRateToZeroAndConstantStays()
+    {
+        var cosine = new TrainingConfig(LearningRate: 2e-3) { LrSchedule = LrSchedule.Cosine };
+        Assert.Equal(2e-3, cosine.LearningRateAt(0, 1000), 15);
+        Assert.Equal(1e-3, cosine.LearningRateAt(500, 1000), 15);
+        Assert.Equal(2e-3 * 0.5 * (1 + Math.Cos(Math.PI * 0.25)), cosine.LearningRateAt(250, 1000), 15);
+        Assert.True(cosine.LearningRateAt(999, 1000) < 1e-8);
+        var constant = new TrainingConfig(LearningRate: 2e-3);
+        Assert.Equal(2e-3, constant.LearningRateAt(999, 1000));
+    }
+
+    [Fact]
+    public void TheKlWeightRisesLinearlyOverTheWarmUpEpochsThenStaysAtOne()
+    {
+        var warm = new TrainingConfig(Epochs: 5) { KlWarmupEpochs = 2 };
+        Assert.Equal(0.05, warm.KlWeightAt(0, 10), 12);
+        Assert.Equal(0.5, warm.KlWeightAt(9, 10), 12);
+        Assert.Equal(1.0, warm.KlWeightAt(19, 10));
+        Assert.Equal(1.0, warm.KlWeightAt(40, 10));
+        Assert.Equal(1.0, new TrainingConfig().KlWeightAt(0, 10));
+        Assert.Throws<LatentLabException>(() => new TrainingConfig(Epochs: 3) { KlWarmupEpochs = 4 }.Validate());
+    }
+
+    [Fact]
+    public void AWarmUpNeedsAVaeOnTheElbo()
+    {
+        using var data = Fixtures.MnistSlice();
+        using var dir = new TempDir();
+        var config = new TrainingConfig(Epochs: 2) { KlWarmupEpochs = 1 };
+        var error = Assert.Throws<LatentLabException>(() => new Trainer(ModelRegistry.Get("ae_2d"), config, data, new RunFolder(dir.Path)));
+        Assert.Contains("--kl-warmup", error.Message);
+    }
+
+    static byte[] WeightBytes(Autoencoder model) => model.parameters().SelectMany(p => p.bytes.ToArray()).ToArray();
+
+    sealed class CancelAfter(CancellationTokenSource cancel, int epoch, int batch) : IProgress<TrainingProgress>
+    {
+        public void Report(TrainingProgress p)
+        {
+            if (p.Epoch == epoch && p.Batch == batch && p.Completed is null) cancel.Cancel();
+        }
+    }
+
+    [Fact]
+    public void AScheduledRunChangesTrainingAndResumesToTheSameBytes()
+    {
+        using var data = Fixtures.MnistSlice();
+        using var plain = new TempDir();
+        using var a = new TempDir();
+        using var b = new TempDir();
+        var baseline = new TrainingConfig(Epochs: 3, BatchSize: 64, Seed: 2);
+        var scheduled = baseline with { LrSchedule = LrSchedule.Cosine, KlWarmupEpochs = 2 };
+        byte[] constant, expected;
+        using (var t = new Trainer(ModelRegistry.Get("vae_2d"), baseline, data, new RunFolder(plain.Path)))
+        {
+            t.Train(false, null, CancellationToken.None);
+            constant = WeightBytes(t.Model);
+        }
+        using (var t = new Trainer(ModelRegistry.Get("vae_2d"), scheduled, data, new RunFolder(a.Path)))
+        {
+            t.Train(false, null, CancellationToken.None);
+            expected = WeightBytes(t.Model);
+            // The test loss is the full ELBO whatever the warm-up: the model's KL weight is back at 1 for it.
+            Assert.Equal(1.0, t.Model.KlWeight);
+            Assert.True(t.History.All(h => Math.Abs(h.TestLoss - (h.TestRecon + h.TestKl)) < 1e-3 * h.TestLoss));
+        }
+        Assert.NotEqual(constant, expected);
+        using (var cancel = new CancellationTokenSource())
+        using (var first = new Trainer(ModelRegistry.Get("vae_2d"), scheduled, data, new RunFolder(b.Path)))
+            Assert.Equal(TrainingOutcome.Interrupted, first.Train(false, new CancelAfter(cancel, epoch: 2, batch: 2), cancel.Token));
+        using var resumed = new Trainer(ModelRegistry.Get("vae_2d"), scheduled, data, new RunFolder(b.Path));
+        Assert.Equal(TrainingOutcome.Completed, resumed.Train(true, null, CancellationToken.None));
+        Assert.Equal(expected, WeightBytes(resumed.Model));
+        var record = LatentLab.IO.Json.ReadFile<RunRecord>(new RunFolder(b.Path).ConfigPath);
+        Assert.Equal(LrSchedule.Cosine, record.Training.LrSchedule);
+        Assert.Equal(2, record.Training.KlWarmupEpochs);
+    }
+}
