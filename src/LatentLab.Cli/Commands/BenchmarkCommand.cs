@@ -33,13 +33,15 @@ public static class BenchmarkCommand
     static readonly Option<string> PrecisionOption = CommonOptions.Precision();
     static readonly Option<string> LrScheduleOption = CommonOptions.LrSchedule();
     static readonly Option<int> KlWarmupOption = CommonOptions.KlWarmup();
+    static readonly Option<int> ValidationOption = CommonOptions.Validation();
+    static readonly Option<int> PatienceOption = CommonOptions.Patience();
 
     public const string FolderName = "benchmark";
 
     public static Command Create(CliConsole console)
     {
         var command = new Command("benchmark", "The likelihood table of the literature: train each row's model under its protocol, estimate log p(x) with k = 5000, set it beside the published figures");
-        foreach (var option in new Option[] { QuickOption, ModelsOption, EpochsOption, KOption, TestSizeOption, ThreadsOption, OutOption, DataDirOption, PrecisionOption, LrScheduleOption, KlWarmupOption })
+        foreach (var option in new Option[] { QuickOption, ModelsOption, EpochsOption, KOption, TestSizeOption, ThreadsOption, OutOption, DataDirOption, PrecisionOption, LrScheduleOption, KlWarmupOption, ValidationOption, PatienceOption })
             command.Add(option);
         command.SetAction((parse, cancel) => RunAsync(parse, console, cancel));
         return command;
@@ -69,7 +71,7 @@ public static class BenchmarkCommand
         var rows = all.Where(r => chosen.Contains(r.Name)).ToList();
         var schedule = CommonOptions.ParseLrSchedule(parse.GetValue(LrScheduleOption)!);
         var precisionChoice = Runtime.Precisions.ParseChoice(parse.GetValue(PrecisionOption)!);
-        int warmup = parse.GetValue(KlWarmupOption);
+        int warmup = parse.GetValue(KlWarmupOption), validation = parse.GetValue(ValidationOption), patience = parse.GetValue(PatienceOption);
         string outRoot = PathChecks.WritableFolder(parse.GetValue(OutOption)!, "--out");
         int threads = TorchRuntime.ConfigureThreads(parse.GetValue(ThreadsOption));
         var precision = Runtime.Precisions.Resolve(precisionChoice);
@@ -87,10 +89,13 @@ public static class BenchmarkCommand
             var config = row.Model.ForImages(data.Shape);
             // Each training recipe in a folder of its own, so that a finished run is never resumed with another one.
             string recipe = (schedule == LrSchedule.Cosine ? "-cosine" : "") + (warmup > 0 ? $"-warmup{Math.Min(warmup, row.Epochs)}" : "") +
-                            (precision == Runtime.Precision.Bf16 ? "-bf16" : "");
+                            (validation > 0 ? $"-val{validation}" + (patience > 0 ? $"-patience{patience}" : "") : "") + (precision == Runtime.Precision.Bf16 ? "-bf16" : "");
             var run = new RunFolder(Path.Combine(folder, config.Name + recipe));
             var training = new TrainingConfig(row.Epochs, 128, 1e-3, seed, Binarize: true)
-                { Precision = precision, LrSchedule = schedule, KlWarmupEpochs = Math.Min(warmup, row.Epochs) }.Validate();
+                {
+                    Precision = precision, LrSchedule = schedule, KlWarmupEpochs = Math.Min(warmup, row.Epochs),
+                    ValidationImages = validation, Patience = patience,
+                }.Validate();
             using var trainer = new Trainer(config, training, data, run, tensorBoard: false);
             var outcome = TrainingOutcome.Completed;
             await TrainingDisplay.CreateProgress(console.Out).StartAsync(async ctx =>

@@ -73,6 +73,18 @@ public static class CommonOptions
         DefaultValueFactory = _ => 0,
     };
 
+    public static Option<int> Validation() => new("--validation")
+    {
+        Description = "Training images held out as a validation split (never trained on; never the test split): its loss per epoch goes to history.csv, and model.safetensors keeps the best epoch's weights (0: none)",
+        DefaultValueFactory = _ => 0,
+    };
+
+    public static Option<int> Patience() => new("--patience")
+    {
+        Description = "Stop when the validation loss has not improved for this many epochs (needs --validation; 0: train every epoch)",
+        DefaultValueFactory = _ => 0,
+    };
+
     public static Option<int?> Threads() => new("--threads")
     {
         Description = "libtorch threads (default: one per core)",

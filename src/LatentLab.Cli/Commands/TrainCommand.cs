@@ -38,6 +38,8 @@ public static class TrainCommand
     static readonly Option<string> PrecisionOption = CommonOptions.Precision();
     static readonly Option<string> LrScheduleOption = CommonOptions.LrSchedule();
     static readonly Option<int> KlWarmupOption = CommonOptions.KlWarmup();
+    static readonly Option<int> ValidationOption = CommonOptions.Validation();
+    static readonly Option<int> PatienceOption = CommonOptions.Patience();
     static readonly Option<bool> ResumeOption = new("--resume") { Description = "Continue from the run folder's checkpoint" };
     static readonly Option<bool> BinarizeOption = new("--binarize") { Description = "Train on dynamically binarized images (likelihood protocol)" };
     static readonly Option<int?> TrainSizeOption = new("--train-size") { Description = "Use only the first N training images (quick experiments)" };
@@ -52,7 +54,7 @@ public static class TrainCommand
     {
         var command = new Command("train", "Train one model, evaluating the test split after every epoch");
         Option[] options = [ ModelOption, DatasetOption, EpochsOption, BatchSizeOption, LearningRateOption, SeedOption,
-                     ThreadsOption, OutOption, DataDirOption, LatentDimOption, BetaOption, ReconOption, ArchOption, ObjectiveOption, KOption, ResumeOption, BinarizeOption, NoTensorBoardOption, PrecisionOption, LrScheduleOption, KlWarmupOption,
+                     ThreadsOption, OutOption, DataDirOption, LatentDimOption, BetaOption, ReconOption, ArchOption, ObjectiveOption, KOption, ResumeOption, BinarizeOption, NoTensorBoardOption, PrecisionOption, LrScheduleOption, KlWarmupOption, ValidationOption, PatienceOption,
                      TrainSizeOption, TestSizeOption, IwaeKOption, .. DatasetChoice.FolderFlags()];
         foreach (var option in options)
             command.Add(option);
@@ -71,6 +73,8 @@ public static class TrainCommand
         {
             LrSchedule = CommonOptions.ParseLrSchedule(parse.GetValue(LrScheduleOption)!),
             KlWarmupEpochs = parse.GetValue(KlWarmupOption),
+            ValidationImages = parse.GetValue(ValidationOption),
+            Patience = parse.GetValue(PatienceOption),
         }.Validate();
         var choice = DatasetChoice.From(parse, DatasetOption);
         var precisionChoice = Runtime.Precisions.ParseChoice(parse.GetValue(PrecisionOption)!);

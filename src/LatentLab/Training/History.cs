@@ -8,19 +8,30 @@ namespace LatentLab.Training;
 /// <param name="TrainLoss">Mean training loss over the epoch's batches, as the optimizer saw it.</param>
 /// <param name="TestLoss">Loss on the whole test split after the epoch (one posterior sample per image for VAEs).</param>
 /// <param name="Seconds">Wall-clock time of the epoch, training and test evaluation together.</param>
-public sealed record EpochRecord(int Epoch, double TrainLoss, double TestLoss, double TestRecon, double TestKl, double Seconds);
+/// <param name="ValidationLoss">Loss on the validation images held out of the training split (<c>--validation</c>),
+/// after the epoch; null without them.</param>
+public sealed record EpochRecord(int Epoch, double TrainLoss, double TestLoss, double TestRecon, double TestKl, double Seconds,
+    double? ValidationLoss = null);
 
 /// <summary>Reads and writes history.csv.</summary>
 public static class History
 {
     public const string Header = "epoch,train_loss,test_loss,test_recon,test_kl,seconds";
+    /// <summary>The header of a run with a validation split: one more column.</summary>
+    public const string HeaderWithValidation = Header + ",validation_loss";
 
     public static string ToCsv(IEnumerable<EpochRecord> rows)
     {
-        var text = new StringBuilder(Header).Append('\n');
-        foreach (var r in rows)
+        var list = rows.ToList();
+        bool validation = list.Any(r => r.ValidationLoss is not null);
+        var text = new StringBuilder(validation ? HeaderWithValidation : Header).Append('\n');
+        foreach (var r in list)
+        {
             text.Append(CultureInfo.InvariantCulture,
-                $"{r.Epoch},{r.TrainLoss:R},{r.TestLoss:R},{r.TestRecon:R},{r.TestKl:R},{r.Seconds:F3}\n");
+                $"{r.Epoch},{r.TrainLoss:R},{r.TestLoss:R},{r.TestRecon:R},{r.TestKl:R},{r.Seconds:F3}");
+            if (validation) text.Append(CultureInfo.InvariantCulture, $",{r.ValidationLoss ?? double.NaN:R}");
+            text.Append('\n');
+        }
         return text.ToString();
     }
 
@@ -29,16 +40,18 @@ public static class History
     public static List<EpochRecord> Parse(string csv, string name)
     {
         var lines = csv.Split('\n', StringSplitOptions.RemoveEmptyEntries);
-        if (lines.Length == 0 || lines[0].Trim() != Header) throw new CorruptFileException(name, $"history must start with '{Header}'");
+        if (lines.Length == 0 || (lines[0].Trim() != Header && lines[0].Trim() != HeaderWithValidation))
+            throw new CorruptFileException(name, $"history must start with '{Header}'");
+        int columns = lines[0].Trim() == Header ? 6 : 7;
         var rows = new List<EpochRecord>();
         foreach (var line in lines.Skip(1))
         {
             var f = line.Split(',');
-            if (f.Length != 6 || !int.TryParse(f[0], CultureInfo.InvariantCulture, out var epoch))
+            if (f.Length != columns || !int.TryParse(f[0], CultureInfo.InvariantCulture, out var epoch))
                 throw new CorruptFileException(name, $"bad history row '{line.Trim()}'");
             double D(int i) => double.TryParse(f[i], NumberStyles.Float, CultureInfo.InvariantCulture, out var v) ? v
                 : throw new CorruptFileException(name, $"bad number '{f[i]}' in history row '{line.Trim()}'");
-            rows.Add(new EpochRecord(epoch, D(1), D(2), D(3), D(4), D(5)));
+            rows.Add(new EpochRecord(epoch, D(1), D(2), D(3), D(4), D(5), columns == 7 ? D(6) : null));
         }
         return rows;
     }

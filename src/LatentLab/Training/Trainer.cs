@@ -22,6 +22,9 @@ public sealed class Trainer : IDisposable
     readonly Tensor _testImages;
     // With bf16 precision, the model's bfloat16 twin: training steps run through it, the float32 Model holds the weights.
     readonly Autoencoder? _compute;
+    // With a validation split: the training images' indices that train, and the held-out images.
+    readonly Tensor? _trainIndex;
+    readonly Tensor? _validationImages;
 
     public Autoencoder Model { get; }
     public TrainingConfig Config { get; }
@@ -51,9 +54,23 @@ public sealed class Trainer : IDisposable
         _adam = new FlatAdam(Model.parameters(), config.LearningRate, bf16Mirror: _compute?.parameters());
         // With --binarize the test split is binarized once, with a fixed seed, as in Burda et al. (2015).
         _testImages = config.Binarize ? Binarization.FixedTestSplit(data.TestImages, config.Seed) : data.TestImages.alias();
+        if (config.ValidationImages > 0)
+        {
+            long n = config.ValidationImages, total = data.TrainCount;
+            if (n >= total) throw new LatentLabException($"--validation {n:N0} leaves no image to train on (the training split has {total:N0})");
+            // A generator of its own: the split does not move the draws of training itself.
+            using var splitter = new Generator((ulong)config.Seed + 7);
+            using var order = randperm(total, generator: splitter);
+            _trainIndex = order.narrow(0, 0, total - n).clone();
+            using var held = data.TrainImages.index_select(0, order.narrow(0, total - n, n));
+            _validationImages = config.Binarize ? Binarization.FixedTestSplit(held, config.Seed) : held.clone();
+        }
     }
 
-    public int BatchesPerEpoch => (int)((_data.TrainCount + Config.BatchSize - 1) / Config.BatchSize);
+    /// <summary>The images that train: the training split less the validation images.</summary>
+    public long TrainCount => _trainIndex?.shape[0] ?? _data.TrainCount;
+
+    public int BatchesPerEpoch => (int)((TrainCount + Config.BatchSize - 1) / Config.BatchSize);
 
     /// <summary>Trains up to <see cref="TrainingConfig.Epochs"/> epochs, from the checkpoint when <paramref name="resume"/>.</summary>
     public TrainingOutcome Train(bool resume, IProgress<TrainingProgress>? progress, CancellationToken cancel)
@@ -88,11 +105,22 @@ public sealed class Trainer : IDisposable
 
         for (int epoch = position.CompletedEpochs + 1; epoch <= Config.Epochs; epoch++)
         {
-            permutation ??= randperm(_data.TrainCount, generator: _rng);
+            if (StoppedEarly() is { } best)
+            {
+                progress?.Report(Note(History.Count, $"stopped early after epoch {History.Count}: the validation loss has not improved for {Config.Patience} epochs since epoch {best.Epoch} ({best.ValidationLoss:0.00}); model.safetensors holds that epoch's weights"));
+                break;
+            }
+            permutation ??= randperm(TrainCount, generator: _rng);
             var outcome = RunEpoch(epoch, permutation, position, progress, cancel, out position);
             if (outcome == TrainingOutcome.Interrupted) return outcome;
             permutation.Dispose();
             permutation = null;
+        }
+        // With a validation split, what follows training (evaluation, figures) uses the best epoch's weights.
+        if (_validationImages is not null && File.Exists(_folder.ModelPath))
+        {
+            ModelFile.Load(Model, _folder.ModelPath);
+            _adam.SyncMirror();
         }
         return TrainingOutcome.Completed;
     }
@@ -117,8 +145,10 @@ public sealed class Trainer : IDisposable
 
             using var scope = NewDisposeScope();
             long first = (long)batch * Config.BatchSize;
-            long size = Math.Min(Config.BatchSize, _data.TrainCount - first);
-            var x = _data.TrainImages.index_select(0, permutation.narrow(0, first, size));
+            long size = Math.Min(Config.BatchSize, TrainCount - first);
+            var indices = permutation.narrow(0, first, size);
+            if (_trainIndex is not null) indices = _trainIndex.index_select(0, indices);
+            var x = _data.TrainImages.index_select(0, indices);
             if (Config.Binarize) x = bernoulli(x, generator: _rng);
 
             _adam.ZeroGrad();
@@ -142,11 +172,13 @@ public sealed class Trainer : IDisposable
         }
 
         var (testLoss, testRecon, testKl) = EvaluateTest();
-        var record = new EpochRecord(epoch, lossSum / Math.Max(seen, 1), testLoss, testRecon, testKl, previousSeconds + clock.Elapsed.TotalSeconds);
+        double? validation = _validationImages is null ? null : EvaluateOn(_validationImages).Loss;
+        var record = new EpochRecord(epoch, lossSum / Math.Max(seen, 1), testLoss, testRecon, testKl, previousSeconds + clock.Elapsed.TotalSeconds, validation);
         History.Add(record);
         end = new TrainingPosition(epoch, 0, 0, 0, 0);
         // Weights first, checkpoint last: a crash in between leaves a checkpoint one epoch behind, never ahead.
-        ModelFile.Save(Model, _folder.ModelPath);
+        // With a validation split, model.safetensors keeps the best epoch's weights; the checkpoint, the latest.
+        if (_validationImages is null || Best()!.Epoch == epoch) ModelFile.Save(Model, _folder.ModelPath);
         Training.History.Write(_folder.HistoryPath, History);
         if (LatentSnapshots.Applies(Model.Config)) SaveSnapshot(epoch);
         Checkpoint.Save(_folder.CheckpointPath, Model, _adam, _rng, end, null, History);
@@ -184,19 +216,31 @@ public sealed class Trainer : IDisposable
 
     /// <summary>Mean loss terms per test image. VAEs draw one posterior sample per image from a generator with a
     /// fixed seed, so the figure depends on the weights alone.</summary>
-    public (double Loss, double Recon, double Kl) EvaluateTest()
+    public (double Loss, double Recon, double Kl) EvaluateTest() => EvaluateOn(_testImages);
+
+    /// <summary>The epoch of lowest validation loss so far (the first of equals); null without a validation split.</summary>
+    EpochRecord? Best() => _validationImages is null || History.Count == 0 ? null
+        : History.Aggregate((a, b) => b.ValidationLoss < a.ValidationLoss ? b : a);
+
+    /// <summary>The best epoch when early stopping applies and the last <see cref="TrainingConfig.Patience"/> epochs
+    /// did not improve on it; else null. A function of the history, so a resumed run stops where the first would have.</summary>
+    EpochRecord? StoppedEarly() =>
+        Config.Patience > 0 && Best() is { } best && History.Count - best.Epoch >= Config.Patience ? best : null;
+
+    /// <summary>Mean loss terms per image of <paramref name="images"/>, as <see cref="EvaluateTest"/>.</summary>
+    (double Loss, double Recon, double Kl) EvaluateOn(Tensor images)
     {
         Model.KlWeight = 1.0;
         Model.eval();
         using var noGrad = no_grad();
         using var sampler = new Generator((ulong)Config.Seed + 1);
         double loss = 0, recon = 0, kl = 0;
-        long n = _testImages.shape[0];
+        long n = images.shape[0];
         for (long first = 0; first < n; first += EvaluationBatch)
         {
             using var scope = NewDisposeScope();
             long size = Math.Min(EvaluationBatch, n - first);
-            var terms = Model.Loss(_testImages.narrow(0, first, size), sampler);
+            var terms = Model.Loss(images.narrow(0, first, size), sampler);
             loss += terms.Total.item<float>() * size;
             recon += terms.Reconstruction.item<float>() * size;
             kl += terms.Kl.item<float>() * size;
@@ -218,7 +262,7 @@ public sealed class Trainer : IDisposable
         if (position.NextBatch >= BatchesPerEpoch)
             throw new CorruptFileException(path, $"next batch {position.NextBatch} is past the {BatchesPerEpoch} batches of an epoch (different --batch-size or data?)");
         if (permutation is null) return;
-        long n = _data.TrainCount;
+        long n = TrainCount;
         using var sorted = permutation.sort().Values;
         using var expected = arange(n, dtype: ScalarType.Int64);
         if (permutation.shape[0] != n || !sorted.eq(expected).all().item<bool>())
@@ -245,6 +289,8 @@ public sealed class Trainer : IDisposable
         _compute?.Dispose();
         _rng.Dispose();
         _testImages.Dispose();
+        _trainIndex?.Dispose();
+        _validationImages?.Dispose();
         Model.Dispose();
     }
 }

@@ -28,6 +28,15 @@ public sealed record TrainingConfig(
     /// 2016; Sønderby et al. 2016); 0 for none.</summary>
     public int KlWarmupEpochs { get; init; }
 
+    /// <summary>Training images held out as a validation split (<c>--validation</c>): drawn once by a generator of
+    /// their own from the seed, never trained on; their loss after each epoch is history.csv's validation_loss, and
+    /// model.safetensors holds the weights of the epoch where it was lowest. 0 for none (every image trains).</summary>
+    public int ValidationImages { get; init; }
+
+    /// <summary>Early stopping (<c>--patience</c>): training ends when the validation loss has not improved for this
+    /// many epochs; 0 trains every planned epoch.</summary>
+    public int Patience { get; init; }
+
     /// <summary>The learning rate of step <paramref name="step"/> (0-based) of <paramref name="totalSteps"/>.</summary>
     public double LearningRateAt(long step, long totalSteps) => LrSchedule switch
     {
@@ -44,6 +53,9 @@ public sealed record TrainingConfig(
         if (Epochs is < 1 or > MaxEpochs) throw new LatentLabException($"--epochs must be between 1 and {MaxEpochs}, got {Epochs}");
         if (BatchSize is < 1 or > 1_000_000) throw new LatentLabException($"--batch-size must be between 1 and 1000000, got {BatchSize}");
         if (!double.IsFinite(LearningRate) || LearningRate <= 0) throw new LatentLabException($"--lr must be a finite number > 0, got {LearningRate}");
+        if (ValidationImages < 0) throw new LatentLabException($"--validation must be >= 0, got {ValidationImages}");
+        if (Patience < 0) throw new LatentLabException($"--patience must be >= 0, got {Patience}");
+        if (Patience > 0 && ValidationImages == 0) throw new LatentLabException("--patience needs a validation split: add --validation N");
         if (KlWarmupEpochs < 0 || KlWarmupEpochs > Epochs) throw new LatentLabException($"--kl-warmup must be between 0 and --epochs ({Epochs}), got {KlWarmupEpochs}");
         return this;
     }

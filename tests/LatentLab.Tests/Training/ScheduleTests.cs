@@ -84,4 +84,65 @@ public class ScheduleTests
         Assert.Equal(LrSchedule.Cosine, record.Training.LrSchedule);
         Assert.Equal(2, record.Training.KlWarmupEpochs);
     }
+
+    [Fact]
+    public void AValidationSplitIsHeldOutAndEarlyStoppingKeepsTheBestEpochAndResumesToIt()
+    {
+        using var slice = Fixtures.MnistSlice();
+        // 40 images to train on, 40 to validate: the validation loss levels off within a few dozen epochs.
+        using var data = slice.Slice(80, 100);
+        using var a = new TempDir();
+        var config = new TrainingConfig(Epochs: 300, BatchSize: 40, LearningRate: 1e-3, Seed: 1) { ValidationImages = 40, Patience = 3 };
+        List<EpochRecord> history;
+        byte[] best;
+        using (var t = new Trainer(ModelRegistry.Get("ae_32d"), config, data, new RunFolder(a.Path)))
+        {
+            Assert.Equal(40, t.TrainCount);
+            Assert.Equal(1, t.BatchesPerEpoch);
+            t.Train(false, null, CancellationToken.None);
+            history = t.History;
+            best = WeightBytes(t.Model);
+        }
+        Assert.All(history, h => Assert.NotNull(h.ValidationLoss));
+        var bestEpoch = history.Aggregate((x, y) => y.ValidationLoss < x.ValidationLoss ? y : x);
+        Assert.True(history.Count < 300, $"did not stop early: {string.Join(", ", history.Select(h => h.ValidationLoss))}");
+        Assert.Equal(3, history.Count - bestEpoch.Epoch);
+        // model.safetensors holds the best epoch's weights, and the trainer's model is that one after training.
+        using (var reloaded = Autoencoder.Create(ModelRegistry.Get("ae_32d")))
+        {
+            ModelFile.Load(reloaded, new RunFolder(a.Path).ModelPath);
+            Assert.Equal(best, WeightBytes(reloaded));
+        }
+        var csv = File.ReadAllText(new RunFolder(a.Path).HistoryPath);
+        Assert.StartsWith(History.HeaderWithValidation, csv);
+        Assert.Equal(history, History.Read(new RunFolder(a.Path).HistoryPath), new HistoryComparer());
+
+        // Resuming a run that stopped early trains nothing more.
+        using (var again = new Trainer(ModelRegistry.Get("ae_32d"), config, data, new RunFolder(a.Path)))
+        {
+            var notes = new List<string>();
+            again.Train(true, new Notes(notes), CancellationToken.None);
+            Assert.Equal(history.Count, again.History.Count);
+            Assert.Contains(notes, n => n.StartsWith("stopped early"));
+        }
+    }
+
+    sealed class Notes(List<string> notes) : IProgress<TrainingProgress>
+    {
+        public void Report(TrainingProgress p) { if (p.Message is { } m) notes.Add(m); }
+    }
+
+    sealed class HistoryComparer : IEqualityComparer<EpochRecord>
+    {
+        public bool Equals(EpochRecord? x, EpochRecord? y) => x!.Epoch == y!.Epoch && x.ValidationLoss.Equals(y.ValidationLoss) && x.TestLoss.Equals(y.TestLoss);
+        public int GetHashCode(EpochRecord r) => r.Epoch;
+    }
+
+    [Fact]
+    public void PatienceWithoutAValidationSplitIsOneClearLine()
+    {
+        var (exit, _, error) = LatentCommand.Run("train", "--model", "vae_2d", "--patience", "3", "--out", Path.GetTempPath());
+        Assert.Equal(2, exit);
+        Assert.Equal("latent: --patience needs a validation split: add --validation N", error.Trim());
+    }
 }
