@@ -15,11 +15,19 @@ public sealed class LayerChain : Module<Tensor, Tensor>
         for (int i = 0; i < _layers.Length; i++) register_module($"{i}", _layers[i]);
     }
 
+    /// <remarks>A ReLU is applied in place (its input is always the previous layer's fresh output, which neither a
+    /// linear nor a convolution layer needs for its backward pass): one pass over the activations and one tensor
+    /// fewer per layer, the same values.</remarks>
     public override Tensor forward(Tensor x)
     {
         var result = _layers[0].call(x);
         for (int i = 1; i < _layers.Length; i++)
         {
+            if (_layers[i] is TorchSharp.Modules.ReLU)
+            {
+                result.relu_();
+                continue;
+            }
             var next = _layers[i].call(result);
             result.Dispose();
             result = next;
