@@ -275,6 +275,8 @@ public sealed class Trainer : IDisposable
         var previous = IO.Json.ReadFile<RunRecord>(_folder.ConfigPath);
         if (previous.Training.Precision != Config.Precision)
             throw new LatentLabException($"{_folder.Root} was trained with --precision {previous.Training.Precision.Name()}; resume it with the same precision, or train without --resume");
+        if (previous.Training.ValidationImages != Config.ValidationImages)
+            throw new LatentLabException($"{_folder.Root} was trained with --validation {previous.Training.ValidationImages}; resume it with the same split, or train without --resume");
         if (!previous.Model.Equals(Model.Config))
             throw new LatentLabException($"{_folder.Root} holds a {previous.Model.Name} with a different configuration " +
                                          $"(latent {previous.Model.LatentDim}, beta {previous.Model.Beta}, {previous.Model.Recon}, {previous.Model.Arch}, {previous.Model.Image} images); resume it with the same options or train without --resume");

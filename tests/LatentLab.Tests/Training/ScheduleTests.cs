@@ -125,6 +125,9 @@ public class ScheduleTests
             Assert.Equal(history.Count, again.History.Count);
             Assert.Contains(notes, n => n.StartsWith("stopped early"));
         }
+        // Another split would not continue the same run: refused, naming the one to use.
+        using var other = new Trainer(ModelRegistry.Get("ae_32d"), config with { ValidationImages = 20 }, data, new RunFolder(a.Path));
+        Assert.Contains("--validation 40", Assert.Throws<LatentLabException>(() => other.Train(true, null, CancellationToken.None)).Message);
     }
 
     sealed class Notes(List<string> notes) : IProgress<TrainingProgress>
