@@ -51,9 +51,6 @@ public static class CommonOptions
         DefaultValueFactory = _ => "fp32",
     };
 
-    /// <summary>What --precision means on this machine (auto measured here).</summary>
-    public static Runtime.Precision ParsePrecision(string value) => Runtime.Precisions.Resolve(Runtime.Precisions.ParseChoice(value));
-
     public static Option<string> LrSchedule() => new("--lr-schedule")
     {
         Description = "Learning rate over the run: constant, or cosine (annealed from --lr to 0 over all planned steps)",

@@ -132,7 +132,7 @@ public sealed class FlatAdam : IDisposable
         var (p, g, m, v, s) = (Address(_parameters), Address(_gradients), Address(_m), Address(_v), Address(_sqrtV));
 
         // One pass over memory: each chunk's moments, libtorch's sqrt of its v, then its parameters, while it is in cache.
-        using var noGrad = no_grad();
+        // (v and sqrt v are plain buffers outside autograd, so the worker threads need no no_grad scope.)
         Parallel.For(0, _chunks.Length, k =>
         {
             nint offset = (nint)(sizeof(float) * (long)k * ChunkSize);
