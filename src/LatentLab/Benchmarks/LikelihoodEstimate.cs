@@ -28,6 +28,7 @@ public static class LikelihoodEstimate
         var done = Load(partialPath, k, seed, n);
         double previousSeconds = done.Seconds;
         var estimates = new List<double>(done.Estimates);
+        int resumedAt = estimates.Count;
         vae.eval();
         using var noGrad = no_grad();
         for (long first = estimates.Count; first < n; first += ImagesPerChunk)
@@ -39,11 +40,22 @@ public static class LikelihoodEstimate
             var part = Iwae.LogLikelihood(vae, x.narrow(0, first, Math.Min(ImagesPerChunk, n - first)), k, rng);
             estimates.AddRange(part.data<double>().ToArray());
             Save(partialPath, k, seed, n, estimates, previousSeconds + clock.Elapsed.TotalSeconds);
-            progress?.Report($"log p(x), k = {k:N0}: {estimates.Count:N0}/{n:N0} images");
+            progress?.Report(Progress(k, estimates, n, estimates.Count - resumedAt, clock.Elapsed));
         }
         double mean = estimates.Average();
         double sd = Math.Sqrt(estimates.Sum(e => (e - mean) * (e - mean)) / Math.Max(1, n - 1));
         return new LikelihoodResult(mean, sd / Math.Sqrt(n), n, k, seed, previousSeconds + clock.Elapsed.TotalSeconds);
+    }
+
+    /// <summary>"log p(x), k = 5,000: 640/10,000 images, mean -82.97 so far, about 62 min left": the rate is this
+    /// process's (a resumed estimate's earlier images do not count), so the time left is what this machine needs now.</summary>
+    static string Progress(int k, List<double> estimates, long n, int doneHere, TimeSpan elapsed)
+    {
+        var text = string.Create(CultureInfo.InvariantCulture, $"log p(x), k = {k:N0}: {estimates.Count:N0}/{n:N0} images, mean {estimates.Average():0.00} so far");
+        long left = n - estimates.Count;
+        if (left == 0 || doneHere == 0) return text;
+        double seconds = elapsed.TotalSeconds * left / doneHere;
+        return text + (seconds < 90 ? $", about {seconds:0} s left" : $", about {seconds / 60:0} min left");
     }
 
     static (IReadOnlyList<double> Estimates, double Seconds) Load(string path, int k, long seed, long n)

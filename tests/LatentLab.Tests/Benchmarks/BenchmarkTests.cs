@@ -18,20 +18,31 @@ public class BenchmarkTests
         using var x = Binarization.FixedTestSplit(data.TestImages, 0);
         using var dir = new TempDir();
 
-        var whole = LikelihoodEstimate.Run(vae, x, 20, 0, dir["whole.safetensors"])!;
-        Assert.Equal(x.shape[0], whole.Images);
+        var lines = new List<string>();
+        var whole = LikelihoodEstimate.Run(vae, x, 20, 0, dir["whole.safetensors"], new SynchronousProgress(lines.Add))!;
+        long n = x.shape[0];
+        Assert.Equal(n, whole.Images);
         Assert.True(whole.StandardError > 0 && whole.StandardError < 10, $"standard error {whole.StandardError}");
+
+        // One line per chunk: images so far, the running mean, and (until the last) the time left at this run's rate.
+        string last = string.Create(System.Globalization.CultureInfo.InvariantCulture, $"log p(x), k = 20: {n:N0}/{n:N0} images, mean {whole.LogPx:0.00} so far");
+        Assert.Equal((n + LikelihoodEstimate.ImagesPerChunk - 1) / LikelihoodEstimate.ImagesPerChunk, lines.Count);
+        Assert.True(lines.Count >= 2, "the slice should take more than one chunk");
+        Assert.Equal(last, lines[^1]);
+        Assert.All(lines.SkipLast(1), m => Assert.Matches(@"^log p\(x\), k = 20: \d+/\d+ images, mean -\d+\.\d\d so far, about \d+ (s|min) left$", m));
 
         // Stopped after its first chunk (as Ctrl-C or a kill between chunks would): the finished images are kept.
         using var stop = new CancellationTokenSource();
-        var stopped = LikelihoodEstimate.Run(vae, x, 20, 0, dir["resumed.safetensors"], new SynchronousProgress(stop.Cancel), stop.Token);
+        var stopped = LikelihoodEstimate.Run(vae, x, 20, 0, dir["resumed.safetensors"], new SynchronousProgress(_ => stop.Cancel()), stop.Token);
         Assert.Null(stopped);
         var (saved, _) = LatentLab.IO.SafeTensors.Read(dir["resumed.safetensors"]);
         Assert.Equal(LikelihoodEstimate.ImagesPerChunk, saved["estimates"].Shape[0]);
 
-        var resumed = LikelihoodEstimate.Run(vae, x, 20, 0, dir["resumed.safetensors"])!;
+        var messages = new List<string>();
+        var resumed = LikelihoodEstimate.Run(vae, x, 20, 0, dir["resumed.safetensors"], new SynchronousProgress(messages.Add))!;
         Assert.Equal(whole.LogPx, resumed.LogPx);
         Assert.Equal(whole.StandardError, resumed.StandardError);
+        Assert.Equal([last], messages);   // resumed after the first chunk: one chunk left, and its line
 
         // A file of another estimate (another k) is not mixed in.
         var other = LikelihoodEstimate.Run(vae, x, 5, 0, dir["resumed.safetensors"])!;
@@ -39,9 +50,9 @@ public class BenchmarkTests
         Assert.True(other.LogPx <= whole.LogPx + 3 * whole.StandardError, "k = 5 should not beat k = 20 by much");
     }
 
-    sealed class SynchronousProgress(Action onReport) : IProgress<string>
+    sealed class SynchronousProgress(Action<string> onReport) : IProgress<string>
     {
-        public void Report(string value) => onReport();
+        public void Report(string value) => onReport(value);
     }
 
     [Fact]
