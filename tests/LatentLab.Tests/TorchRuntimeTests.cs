@@ -1,3 +1,4 @@
+using LatentLab.Runtime;
 using static TorchSharp.torch;
 
 namespace LatentLab.Tests;
@@ -20,5 +21,41 @@ public class TorchRuntimeTests
         using var y = x * x * x;
         y.backward();
         Assert.Equal(27f, x.grad!.item<float>()); // d/dx x^3 = 3x^2
+    }
+
+    [Fact]
+    public async Task WorkOnAThreadThatRanUnderAnotherCountGetsTheConfiguredOne()
+    {
+        int before = get_num_threads();
+        try
+        {
+            // A thread that ran libtorch while the count was 1 (an earlier command in this process)...
+            int? seenLater = null, afterRun = null;
+            using var ranUnderOne = new ManualResetEventSlim();
+            using var configured = new ManualResetEventSlim();
+            var worker = new Thread(() =>
+            {
+                TorchRuntime.ConfigureThreads(1);
+                using (var a = ones(64, 64)) using (var p = a.mm(a)) { }
+                ranUnderOne.Set();
+                configured.Wait();
+                seenLater = get_num_threads();
+                TorchRuntime.UseConfiguredThreads();
+                afterRun = get_num_threads();
+            });
+            worker.Start();
+            // ...keeps it after the count is set to 2 elsewhere: OpenMP's count is per thread.
+            ranUnderOne.Wait();
+            TorchRuntime.ConfigureThreads(2);
+            configured.Set();
+            worker.Join();
+            Assert.Equal(1, seenLater);
+            Assert.Equal(2, afterRun);
+            Assert.Equal(2, await TorchRuntime.Run(() => get_num_threads()));
+        }
+        finally
+        {
+            TorchRuntime.ConfigureThreads(before);
+        }
     }
 }

@@ -102,7 +102,7 @@ public static class BenchmarkCommand
             {
                 var task = ctx.AddTask(row.Name, maxValue: (double)training.Epochs * trainer.BatchesPerEpoch);
                 var display = new TrainingDisplay(console.Out, task, trainer.BatchesPerEpoch, row.Name);
-                outcome = await Task.Run(() => trainer.Train(resume: true, display, cancel), CancellationToken.None);
+                outcome = await TorchRuntime.Run(() => trainer.Train(resume: true, display, cancel));
                 task.Value = task.MaxValue;
             });
             if (outcome == TrainingOutcome.Interrupted) return Interrupted(console);
@@ -120,7 +120,7 @@ public static class BenchmarkCommand
                     shown.Restart();
                     ctx.Status($"{row.Name}: {s}");
                 });
-                likelihood = await Task.Run(() => LikelihoodEstimate.Run(vae, test, row.K, seed, partial, progress, cancel), CancellationToken.None);
+                likelihood = await TorchRuntime.Run(() => LikelihoodEstimate.Run(vae, test, row.K, seed, partial, progress, cancel));
             });
             if (likelihood is null) return Interrupted(console);
             console.Out.MarkupLineInterpolated($"{row.Name}: log p(x) >= {likelihood.LogPx:0.00} ± {likelihood.StandardError:0.00} nats (k = {row.K:N0}, {likelihood.Images:N0} images, {likelihood.Seconds:0} s)");

@@ -103,7 +103,7 @@ public static class CompareCommand
                         current.Value = 0;
                         int startEpoch = plan.Resume ? plan.Completed : 0;
                         var display = new OverallProgress(new TrainingDisplay(console.Out, current, batches, name), overall, done, startEpoch, batches);
-                        var outcome = await Task.Run(() => trainer.Train(plan.Resume, display, cancel), CancellationToken.None);
+                        var outcome = await TorchRuntime.Run(() => trainer.Train(plan.Resume, display, cancel));
                         if (outcome == TrainingOutcome.Interrupted) { interrupted = true; return; }
                         done += RemainingEpochs(plan, training);
                         overall.Value = done;
@@ -118,7 +118,7 @@ public static class CompareCommand
                         var stage = new SynchronousProgress<string>(s => current.Description = $"{name}: evaluating, {s}");
                         // The stages report text ("IWAE k=100: 1,984/10,000 images"), not a fraction: no percentage to show.
                         current.IsIndeterminate = true;
-                        var metrics = await Task.Run(() => Evaluator.Evaluate(model, data, options, stage), CancellationToken.None);
+                        var metrics = await TorchRuntime.Run(() => Evaluator.Evaluate(model, data, options, stage));
                         Json.WriteFile(plan.Folder.MetricsPath, metrics);
                         console.Out.MarkupLineInterpolated($"{name}: evaluated in {metrics.EvalSeconds:0.0} s: MSE {metrics.TestMse:0.00000}, SSIM {metrics.TestSsim:0.000}{(metrics.TestLogPxIwae is { } lp ? $", log p(x) >= {lp:0.00}" : "")}");
                         done += EvaluationUnits;
@@ -128,7 +128,7 @@ public static class CompareCommand
                     {
                         var stage = new SynchronousProgress<string>(s => current.Description = $"{name}: drawing, {s}");
                         current.IsIndeterminate = true;
-                        var drawn = await Task.Run(() => Visualizer.Run(model, data, plan.Folder, visualize with { Seed = record.Training.Seed }, stage, cancel), CancellationToken.None);
+                        var drawn = await TorchRuntime.Run(() => Visualizer.Run(model, data, plan.Folder, visualize with { Seed = record.Training.Seed }, stage, cancel));
                         console.Out.MarkupLineInterpolated($"{name}: drew {drawn.Written.Count} figures and animations");
                         foreach (var note in drawn.Skipped) console.Out.MarkupLineInterpolated($"[yellow]{name}: skipped {note}[/]");
                         done += VisualizationUnits;
@@ -149,7 +149,7 @@ public static class CompareCommand
                 var runs = plans.Zip(results, loaded).Select(p => new ComparedRun(p.First.Model.Name, p.Third,
                     History.Read(p.First.Folder.HistoryPath), p.Second.Metrics, p.Second.PriorGapNats)).ToList();
                 var drawing = new SynchronousProgress<string>(s => current.Description = s);
-                sideBySide = await Task.Run(() => SideBySide.Draw(runs, data, datasetFolder, training.Seed, drawing, cancel), CancellationToken.None);
+                sideBySide = await TorchRuntime.Run(() => SideBySide.Draw(runs, data, datasetFolder, training.Seed, drawing, cancel));
                 current.Description = "writing the reports";
                 overall.Value = overall.MaxValue;
                 current.Value = current.MaxValue;

@@ -274,7 +274,7 @@ public static class SweepCommand
             var task = ctx.AddTask(label, maxValue: (double)point.Training.Epochs * batches);
             var display = new TrainingDisplay(console.Out, task, batches, label);
             var evaluation = new SynchronousProgress<string>(s => task.Description = $"{label}: evaluating, {s}");
-            outcome = await Task.Run(() => SweepRunner.Run(folder, plan, point, data, CommonOptions.FeatureNets(parse.GetValue(DataDirOption)), display, evaluation, cancel), CancellationToken.None);
+            outcome = await TorchRuntime.Run(() => SweepRunner.Run(folder, plan, point, data, CommonOptions.FeatureNets(parse.GetValue(DataDirOption)), display, evaluation, cancel));
             task.Value = task.MaxValue;
         });
         switch (outcome)

@@ -105,7 +105,7 @@ public static class TrainCommand
             var task = ctx.AddTask(model.Name, maxValue: (double)training.Epochs * trainer.BatchesPerEpoch);
             var display = new TrainingDisplay(console.Out, task, trainer.BatchesPerEpoch, model.Name);
             // Training is synchronous and CPU-bound; a worker thread keeps the display's refresh loop free.
-            outcome = await Task.Run(() => trainer.Train(parse.GetValue(ResumeOption), display, cancel), CancellationToken.None);
+            outcome = await TorchRuntime.Run(() => trainer.Train(parse.GetValue(ResumeOption), display, cancel));
             if (outcome == TrainingOutcome.Completed) task.Value = task.MaxValue;
         });
 

@@ -20,7 +20,7 @@ public static class ImageFolderDisplay
                 task.Description = p.Stage;
                 if (p.Total is > 0) { task.IsIndeterminate = false; task.MaxValue = p.Total.Value; task.Value = p.Done; }
             });
-            data = await Task.Run(() => ImageFolder.Load(folder, options, dataRoot, progress, cancel), CancellationToken.None);
+            data = await Runtime.TorchRuntime.Run(() => ImageFolder.Load(folder, options, dataRoot, progress, cancel));
             task.IsIndeterminate = false;
             task.Value = task.MaxValue;
         });

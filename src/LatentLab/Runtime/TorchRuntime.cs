@@ -7,13 +7,33 @@ namespace LatentLab.Runtime;
 /// <summary>Process-wide libtorch settings and the versions a run records.</summary>
 public static class TorchRuntime
 {
-    /// <summary>Sets libtorch's intra-op thread count once; null means one per core.</summary>
+    static int s_threads;
+
+    /// <summary>Sets libtorch's intra-op thread count; null means one per core. Work that then runs on other threads
+    /// goes through <see cref="Run{T}"/>, which brings their count in line.</summary>
     public static int ConfigureThreads(int? threads)
     {
         int n = threads ?? Environment.ProcessorCount;
         if (n < 1 || n > 1024) throw new LatentLabException($"--threads must be between 1 and 1024, got {n}");
         torch.set_num_threads(n);
+        s_threads = n;
         return torch.get_num_threads();
+    }
+
+    /// <summary>Runs <paramref name="work"/> on a thread-pool thread with the thread count of the last
+    /// <see cref="ConfigureThreads"/>. libtorch's count is OpenMP's, which is per thread: a pool thread that ran libtorch
+    /// under an earlier count (an earlier command in the same process: a test host, a program using the library) keeps
+    /// that count, and its reductions split differently, so the same command's numbers would move in the last bits.</summary>
+    public static Task<T> Run<T>(Func<T> work) => Task.Run(() =>
+    {
+        UseConfiguredThreads();
+        return work();
+    }, CancellationToken.None);
+
+    /// <summary>Sets this thread's libtorch thread count to the configured one when it differs.</summary>
+    public static void UseConfiguredThreads()
+    {
+        if (s_threads > 0 && torch.get_num_threads() != s_threads) torch.set_num_threads(s_threads);
     }
 
     public static LibraryVersions Versions() => new(
