@@ -27,6 +27,10 @@ public static class BenchmarkCommand
     static readonly Option<int?> EpochsOption = new("--epochs") { Description = "Epochs for every row (default: 30 for the MLPs, 10 for the conv VAE; --quick: 1)" };
     static readonly Option<int?> KOption = new("--k") { Description = "Importance samples of the final bound for every row (default: the published row's, 500 or 5000; --quick: 100)" };
     static readonly Option<int?> TestSizeOption = new("--test-size") { Description = "Measure on the first N test images (default: all; --quick: 1,000)" };
+    static readonly Option<string?> ConvChannelsOption = new("--conv-channels")
+    {
+        Description = "The conv row's channels, one stride-2 convolution each, comma separated (default: 32,64; its run folder gets -chA.B)",
+    };
     static readonly Option<int?> ThreadsOption = CommonOptions.Threads();
     static readonly Option<string> OutOption = CommonOptions.Out();
     static readonly Option<string?> DataDirOption = CommonOptions.DataDir();
@@ -41,17 +45,17 @@ public static class BenchmarkCommand
     public static Command Create(CliConsole console)
     {
         var command = new Command("benchmark", "The likelihood table of the literature: train each row's model under its protocol, estimate log p(x) with k = 5000, set it beside the published figures");
-        foreach (var option in new Option[] { QuickOption, ModelsOption, EpochsOption, KOption, TestSizeOption, ThreadsOption, OutOption, DataDirOption, PrecisionOption, LrScheduleOption, KlWarmupOption, ValidationOption, PatienceOption })
+        foreach (var option in new Option[] { QuickOption, ModelsOption, EpochsOption, KOption, TestSizeOption, ConvChannelsOption, ThreadsOption, OutOption, DataDirOption, PrecisionOption, LrScheduleOption, KlWarmupOption, ValidationOption, PatienceOption })
             command.Add(option);
         command.SetAction((parse, cancel) => RunAsync(parse, console, cancel));
         return command;
     }
 
-    static IReadOnlyList<Row> Rows(bool quick, int? epochs, int? k)
+    static IReadOnlyList<Row> Rows(bool quick, int? epochs, int? k, IReadOnlyList<int>? convChannels)
     {
         var mlp2 = ModelRegistry.Get("vae_2d");
         var mlp32 = ModelRegistry.Get("vae_32d");
-        var conv32 = mlp32.WithOverrides(arch: Architecture.Conv);
+        var conv32 = mlp32.WithOverrides(arch: Architecture.Conv, convChannels: convChannels);
         int K(string row) => k ?? (quick ? 100 : PublishedFigures.For(row).Select(f => f.K).DefaultIfEmpty(5000).Max());
         int E(int full) => epochs ?? (quick ? 1 : full);
         return [new("vae_2d", mlp2, E(30), K("vae_2d")), new("vae_32d", mlp32, E(30), K("vae_32d")), new("vae_32d-conv", conv32, E(10), K("vae_32d-conv"))];
@@ -64,7 +68,7 @@ public static class BenchmarkCommand
         if (epochs is < 1) throw new LatentLabException($"--epochs must be positive, got {epochs}");
         if (k is < 1 or > Evaluation.EvaluationOptions.MaxIwaeK) throw new LatentLabException($"--k must be between 1 and {Evaluation.EvaluationOptions.MaxIwaeK}, got {k}");
         if (testSize is < 1) throw new LatentLabException($"--test-size must be positive, got {testSize}");
-        var all = Rows(quick, epochs, k);
+        var all = Rows(quick, epochs, k, CommonOptions.ParseCounts(parse.GetValue(ConvChannelsOption), "--conv-channels"));
         var chosen = parse.GetValue(ModelsOption) is { } list ? list.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries) : all.Select(r => r.Name).ToArray();
         foreach (var name in chosen)
             if (all.All(r => r.Name != name)) throw new LatentLabException($"--models: unknown row '{name}'; known: {string.Join(", ", all.Select(r => r.Name))}");

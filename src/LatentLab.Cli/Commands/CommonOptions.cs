@@ -36,6 +36,31 @@ public static class CommonOptions
         _ => throw new LatentLabException($"--arch must be mlp or conv, got '{value}'"),
     };
 
+    public static Option<string?> ConvChannels() => new("--conv-channels")
+    {
+        Description = "A conv model's channels, one stride-2 convolution each, comma separated (default: 32,64, or 32,64,128 when the sides divide by 8; the run folder gets -chA.B)",
+    };
+
+    public static Option<string?> HiddenDims() => new("--hidden-dims")
+    {
+        Description = "Fully connected widths of the encoder, comma separated; the decoder mirrors them (default: the preset's, 256 for conv; the run folder gets -hA.B)",
+    };
+
+    /// <summary>A comma-separated list of positive counts (--conv-channels 64,128), or null when the option is absent.</summary>
+    public static IReadOnlyList<int>? ParseCounts(string? value, string option)
+    {
+        if (value is null) return null;
+        var parts = value.Split(',', StringSplitOptions.TrimEntries);
+        var counts = new List<int>();
+        foreach (var part in parts)
+        {
+            if (!int.TryParse(part, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int n) || n < 1 || n > 65536)
+                throw new LatentLabException($"{option} must be positive whole numbers separated by commas (e.g. 64,128), got '{value}'");
+            counts.Add(n);
+        }
+        return counts;
+    }
+
     public static Option<bool> NoTensorBoard() => new("--no-tensorboard")
     {
         Description = "Do not write TensorBoard event files (OUT/<dataset>/<model>/tensorboard/)",

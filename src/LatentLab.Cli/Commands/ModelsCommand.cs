@@ -18,7 +18,8 @@ public static class ModelsCommand
                 table.AddRow(preset.Name, preset.Kind.ToString().ToUpperInvariant(), preset.LatentDim.ToString(), Markup.Escape(ModelRegistry.Describe(preset)));
             console.Out.Write(table);
             console.Out.WriteLine("--arch conv gives any preset a convolutional encoder and decoder (4x4 stride-2 convolutions, 32-64[-128] channels, "
-                                  + $"a {ModelConfig.ConvHidden}-wide dense layer); it trains into NAME-conv, e.g. vae_32d-conv. Images of any size: --dataset FOLDER.");
+                                  + $"a {ModelConfig.ConvHidden}-wide dense layer); it trains into NAME-conv, e.g. vae_32d-conv. --conv-channels and --hidden-dims change the widths. "
+                                  + "Images of any size: --dataset FOLDER.");
             return ExitCodes.Success;
         });
         return command;

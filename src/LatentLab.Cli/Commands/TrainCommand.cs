@@ -28,6 +28,8 @@ public static class TrainCommand
     static readonly Option<double?> BetaOption = new("--beta") { Description = "Weight of the KL term (beta-VAE); default 1" };
     static readonly Option<string?> ReconOption = new("--recon") { Description = "Reconstruction loss: bce (Bernoulli, nats) or mse" };
     static readonly Option<string?> ArchOption = CommonOptions.Arch();
+    static readonly Option<string?> ConvChannelsOption = CommonOptions.ConvChannels();
+    static readonly Option<string?> HiddenDimsOption = CommonOptions.HiddenDims();
     static readonly Option<string> ObjectiveOption = new("--objective")
     {
         Description = "A VAE's training objective: elbo, or iwae (the importance-weighted bound of Burda et al. 2015, with --k samples; the run folder is NAME-iwaeK)",
@@ -54,7 +56,7 @@ public static class TrainCommand
     {
         var command = new Command("train", "Train one model, evaluating the test split after every epoch");
         Option[] options = [ ModelOption, DatasetOption, EpochsOption, BatchSizeOption, LearningRateOption, SeedOption,
-                     ThreadsOption, OutOption, DataDirOption, LatentDimOption, BetaOption, ReconOption, ArchOption, ObjectiveOption, KOption, ResumeOption, BinarizeOption, NoTensorBoardOption, PrecisionOption, LrScheduleOption, KlWarmupOption, ValidationOption, PatienceOption,
+                     ThreadsOption, OutOption, DataDirOption, LatentDimOption, BetaOption, ReconOption, ArchOption, ConvChannelsOption, HiddenDimsOption, ObjectiveOption, KOption, ResumeOption, BinarizeOption, NoTensorBoardOption, PrecisionOption, LrScheduleOption, KlWarmupOption, ValidationOption, PatienceOption,
                      TrainSizeOption, TestSizeOption, IwaeKOption, .. DatasetChoice.FolderFlags()];
         foreach (var option in options)
             command.Add(option);
@@ -67,7 +69,8 @@ public static class TrainCommand
         // Everything a user can get wrong is checked before any data is touched.
         var preset = ModelRegistry.Get(parse.GetValue(ModelOption)!).WithOverrides(
             parse.GetValue(LatentDimOption), parse.GetValue(BetaOption), ParseRecon(parse.GetValue(ReconOption)), CommonOptions.ParseArch(parse.GetValue(ArchOption)),
-            IwaeSamples(parse.GetValue(ObjectiveOption)!, parse.GetValue(KOption)));
+            IwaeSamples(parse.GetValue(ObjectiveOption)!, parse.GetValue(KOption)),
+            CommonOptions.ParseCounts(parse.GetValue(ConvChannelsOption), "--conv-channels"), CommonOptions.ParseCounts(parse.GetValue(HiddenDimsOption), "--hidden-dims"));
         var training = new TrainingConfig(parse.GetValue(EpochsOption), parse.GetValue(BatchSizeOption),
             parse.GetValue(LearningRateOption), parse.GetValue(SeedOption), parse.GetValue(BinarizeOption))
         {

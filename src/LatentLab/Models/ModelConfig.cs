@@ -38,6 +38,11 @@ public sealed record ModelConfig(
     /// Set from the image size by <see cref="ForImages"/>.</summary>
     public IReadOnlyList<int> ConvChannels { get; init; } = [];
 
+    /// <summary>Channels asked for with <c>--conv-channels</c>; <see cref="ForImages"/> uses them instead of its own choice
+    /// (and checks that the image sides divide by 2 per layer). Not saved: <see cref="ConvChannels"/> holds what was built.</summary>
+    [JsonIgnore]
+    public IReadOnlyList<int>? RequestedConvChannels { get; init; }
+
     /// <summary>Samples k of the importance-weighted objective a VAE trains on (Burda et al. 2015, IWAE): the loss is
     /// -log (1/k) sum_i p(x, z_i) / q(z_i|x), nats per image, the ELBO for k = 1 and a tighter bound on log p(x) as k
     /// grows. Written to config.json only when it is not 1, so ELBO runs read and compare as before.</summary>
@@ -82,17 +87,32 @@ public sealed record ModelConfig(
     /// <summary>This preset with some settings changed; the name records each change, so a variant trains into a
     /// folder of its own (vae_2d with --beta 4 becomes vae_2d-beta4, with --arch conv vae_2d-conv).</summary>
     public ModelConfig WithOverrides(int? latentDim = null, double? beta = null, ReconstructionLoss? recon = null, Architecture? arch = null,
-        int? iwaeSamples = null)
+        int? iwaeSamples = null, IReadOnlyList<int>? convChannels = null, IReadOnlyList<int>? hiddenDims = null)
     {
         var name = Name;
         if (arch is { } a && a != Arch) name += $"-{a.ToString().ToLowerInvariant()}";
+        var newArch = arch ?? Arch;
+        if (convChannels is { } cc)
+        {
+            if (newArch != Architecture.Conv) throw new LatentLabException("--conv-channels needs --arch conv");
+            if (cc.Count == 0 || cc.Any(c => c < 1)) throw new LatentLabException("--conv-channels must be positive counts, e.g. 64,128");
+            name += $"-ch{string.Join('.', cc)}";
+        }
+        if (hiddenDims is { } hd)
+        {
+            if (hd.Count == 0 || hd.Any(h => h < 1)) throw new LatentLabException("--hidden-dims must be positive widths, e.g. 512,256");
+            name += $"-h{string.Join('.', hd)}";
+        }
         if (latentDim is { } z && z != LatentDim) name += $"-z{z}";
         if (beta is { } b && !b.Equals(Beta)) name += $"-beta{b.ToString(System.Globalization.CultureInfo.InvariantCulture)}";
         if (recon is { } r && r != Recon) name += $"-{r.ToString().ToLowerInvariant()}";
         if (iwaeSamples is { } k && k != IwaeSamples) name += $"-iwae{k}";
         var changed = this with { Name = name, LatentDim = latentDim ?? LatentDim, Beta = beta ?? Beta, Recon = recon ?? Recon, Arch = arch ?? Arch,
-            IwaeSamples = iwaeSamples ?? IwaeSamples };
+            IwaeSamples = iwaeSamples ?? IwaeSamples, RequestedConvChannels = convChannels ?? RequestedConvChannels };
         if (changed.Arch == Architecture.Conv && Arch != Architecture.Conv) changed = changed with { HiddenDims = [ConvHidden] };
+        if (hiddenDims is not null) changed = changed with { HiddenDims = [.. hiddenDims] };
+        // Channels for larger images than the preset's (four layers for 64x64) are checked by ForImages once the images are known.
+        if (changed.RequestedConvChannels is { } asked && !SidesDivide(changed.Image, asked.Count)) return changed;
         return changed.ForImages(changed.Image);
     }
 
@@ -101,16 +121,26 @@ public sealed record ModelConfig(
 
     /// <summary>This model for images of <paramref name="image"/>'s shape. A conv model gets three stride-2
     /// convolutions (32, 64, 128 channels) when both sides divide by 8, two (32, 64) when they divide by 4: 28x28 maps
-    /// to 7x7, 32x32 to 4x4, 64x64 to 8x8.</summary>
+    /// to 7x7, 32x32 to 4x4, 64x64 to 8x8. Channels asked for (<see cref="RequestedConvChannels"/>) are kept, one
+    /// stride-2 layer per entry.</summary>
     public ModelConfig ForImages(ImageShape image)
     {
         image.Validate();
         if (Arch != Architecture.Conv) return (this with { Image = image }).Validate();
+        if (RequestedConvChannels is { } requested)
+        {
+            if (!SidesDivide(image, requested.Count))
+                throw new LatentLabException($"--conv-channels {string.Join(',', requested)} means {requested.Count} stride-2 layers, which need image sides divisible by {1 << requested.Count}, got {image.Width}x{image.Height}");
+            return (this with { Image = image, ConvChannels = [.. requested] }).Validate();
+        }
         int[] channels = image.Height % 8 == 0 && image.Width % 8 == 0 ? [32, 64, 128]
             : image.Height % 4 == 0 && image.Width % 4 == 0 ? [32, 64]
             : throw new LatentLabException($"--arch conv needs image sides divisible by 4, got {image.Width}x{image.Height}; choose one with --image-size (28, 32, 48, 64, ...)");
         return (this with { Image = image, ConvChannels = channels }).Validate();
     }
+
+    static bool SidesDivide(ImageShape image, int strideTwoLayers) =>
+        image.Height % (1 << strideTwoLayers) == 0 && image.Width % (1 << strideTwoLayers) == 0;
 
     /// <summary>Equality by value, including the lists (a list compares by reference otherwise).</summary>
     public bool Equals(ModelConfig? other) =>

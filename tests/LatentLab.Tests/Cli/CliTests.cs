@@ -33,6 +33,9 @@ public class CliTests
     [Fact] public void NonNumericOption() => AssertOneLineError(Run("train", "--model", "vae_2d", "--lr", "fast"), "'fast'");
     [Fact] public void UnknownDataset() => AssertOneLineError(Run("train", "--model", "vae_2d", "--dataset", "cifar"), "unknown dataset 'cifar'");
     [Fact] public void BadReconstructionLoss() => AssertOneLineError(Run("train", "--model", "ae_2d", "--recon", "l1"), "--recon must be bce or mse");
+    [Fact] public void BadConvChannels() => AssertOneLineError(Run("train", "--model", "vae_32d", "--arch", "conv", "--conv-channels", "64,x"), "--conv-channels must be positive whole numbers");
+    [Fact] public void ConvChannelsWithoutConv() => AssertOneLineError(Run("train", "--model", "vae_32d", "--conv-channels", "64,128"), "--conv-channels needs --arch conv");
+    [Fact] public void ZeroHiddenWidth() => AssertOneLineError(Run("train", "--model", "vae_32d", "--hidden-dims", "512,0"), "--hidden-dims");
     [Fact] public void UnknownOption() => AssertOneLineError(Run("train", "--model", "vae_2d", "--epoch", "3"), "--epoch");
     [Fact] public void MissingModel() => AssertOneLineError(Run("train"), "--model");
     [Fact] public void CompareUnknownModel() => AssertOneLineError(Run("compare", "--models", "vae_2d,nope"), "unknown model 'nope'");

@@ -136,6 +136,41 @@ public class ModelTests
     }
 
     [Fact]
+    public void ChosenConvChannelsAndWidthsBuildThatNetworkAndNameTheRun()
+    {
+        var config = ModelRegistry.Get("vae_32d").WithOverrides(arch: Architecture.Conv, convChannels: [16, 24, 40], hiddenDims: [96])
+            .ForImages(new(1, 32, 32));
+        Assert.Equal("vae_32d-conv-ch16.24.40-h96", config.Name);
+        Assert.Equal([16, 24, 40], config.ConvChannels);
+        using var model = Autoencoder.Create(config);
+        var shapes = model.named_parameters().ToDictionary(p => p.name, p => p.parameter.shape);
+        Assert.Equal(new long[] { 16, 1, 4, 4 }, shapes["encoder.conv.0.weight"]);
+        Assert.Equal(new long[] { 40, 24, 4, 4 }, shapes["encoder.conv.4.weight"]);
+        Assert.Equal(new long[] { 96, 40 * 4 * 4 }, shapes["encoder.dense.0.weight"]);
+        Assert.Equal(new long[] { 40, 24, 4, 4 }, shapes["decoder.deconv.0.weight"]);
+        using var x = rand(2, 1, 32, 32);
+        using var logits = model.forward(x);
+        Assert.Equal(x.shape, logits.shape);
+        // The default stays as it was: the same preset without the options has the automatic channels and width.
+        var plain = ModelRegistry.Get("vae_32d").WithOverrides(arch: Architecture.Conv).ForImages(new(1, 32, 32));
+        Assert.Equal([32, 64, 128], plain.ConvChannels);
+        Assert.Equal([ModelConfig.ConvHidden], plain.HiddenDims);
+    }
+
+    [Fact]
+    public void ChosenConvChannelsMustFitTheImageAndTheArchitecture()
+    {
+        var tooDeep = Assert.Throws<LatentLabException>(() =>
+            ModelRegistry.Get("vae_32d").WithOverrides(arch: Architecture.Conv, convChannels: [8, 8, 8]).ForImages(new(1, 28, 28)));
+        Assert.Contains("divisible by 8", tooDeep.Message);
+        var mlp = Assert.Throws<LatentLabException>(() => ModelRegistry.Get("vae_32d").WithOverrides(convChannels: [8]));
+        Assert.Contains("--arch conv", mlp.Message);
+        var mlpWidths = ModelRegistry.Get("vae_32d").WithOverrides(hiddenDims: [300]);
+        Assert.Equal("vae_32d-h300", mlpWidths.Name);
+        Assert.Equal([300], mlpWidths.HiddenDims);
+    }
+
+    [Fact]
     public void ConvNeedsSidesDivisibleByFour()
     {
         var error = Assert.Throws<LatentLabException>(() => ModelRegistry.Get("vae_2d").WithOverrides(arch: Architecture.Conv).ForImages(new(1, 30, 30)));
