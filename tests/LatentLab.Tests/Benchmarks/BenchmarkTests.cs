@@ -88,4 +88,17 @@ public class BenchmarkTests
         Assert.Equal(2, exit);
         Assert.Contains("unknown row 'vae_64d'", error);
     }
+
+    [Fact]
+    public async Task TheConvRowTrainsTheWidthsAskedForIntoAFolderNamedAfterThem()
+    {
+        using var dir = new TempDir();
+        var (exit, _, error) = await LatentCommand.RunAsync(["benchmark", "--quick", "--models", "vae_32d-conv", "--conv-channels", "8,16", "--hidden-dims", "24",
+            "--k", "4", "--test-size", "20", "--data-dir", Fixtures.MnistSliceFolder, "--out", dir.Path]);
+        Assert.True(exit == 0, error);
+        Assert.Contains("| vae_32d-conv-ch8.16-h24 | NLL ", File.ReadAllText(dir["benchmark/benchmark.md"]));
+        var model = System.Text.Json.JsonDocument.Parse(File.ReadAllText(dir["benchmark/vae_32d-conv-ch8.16-h24/config.json"])).RootElement.GetProperty("model");
+        Assert.Equal([8, 16], model.GetProperty("conv_channels").EnumerateArray().Select(c => c.GetInt32()));
+        Assert.Equal([24], model.GetProperty("hidden_dims").EnumerateArray().Select(c => c.GetInt32()));
+    }
 }

@@ -36,6 +36,8 @@ public class CliTests
     [Fact] public void BadConvChannels() => AssertOneLineError(Run("train", "--model", "vae_32d", "--arch", "conv", "--conv-channels", "64,x"), "--conv-channels must be positive whole numbers");
     [Fact] public void ConvChannelsWithoutConv() => AssertOneLineError(Run("train", "--model", "vae_32d", "--conv-channels", "64,128"), "--conv-channels needs --arch conv");
     [Fact] public void ZeroHiddenWidth() => AssertOneLineError(Run("train", "--model", "vae_32d", "--hidden-dims", "512,0"), "--hidden-dims");
+    [Fact] public void BenchmarkBadConvChannels() => AssertOneLineError(Run("benchmark", "--conv-channels", "64,,128"), "--conv-channels must be positive whole numbers");
+    [Fact] public void BenchmarkZeroHiddenWidth() => AssertOneLineError(Run("benchmark", "--hidden-dims", "0"), "--hidden-dims must be positive whole numbers");
     [Fact] public void UnknownOption() => AssertOneLineError(Run("train", "--model", "vae_2d", "--epoch", "3"), "--epoch");
     [Fact] public void MissingModel() => AssertOneLineError(Run("train"), "--model");
     [Fact] public void CompareUnknownModel() => AssertOneLineError(Run("compare", "--models", "vae_2d,nope"), "unknown model 'nope'");
