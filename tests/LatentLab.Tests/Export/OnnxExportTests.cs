@@ -36,14 +36,15 @@ public class OnnxExportTests
     [InlineData("ae_32d", null)]
     [InlineData("vae_2d", "conv")]
     [InlineData("ae_32d", "conv")]
-    public async Task OnnxRuntimeGivesTheTorchSharpOutputsWithin1e5(string preset, string? arch)
+    [InlineData("vae_32d", "conv", "--conv-channels 16,24 --hidden-dims 40,20", "vae_32d-conv-ch16.24-h40.20")]
+    public async Task OnnxRuntimeGivesTheTorchSharpOutputsWithin1e5(string preset, string? arch, string? widths = null, string? runName = null)
     {
         using var dir = new TempDir();
         string[] common = ["--data-dir", Fixtures.MnistSliceFolder, "--out", dir.Path];
-        string[] archArgs = arch is null ? [] : ["--arch", arch];
+        string[] archArgs = [.. arch is null ? [] : new[] { "--arch", arch }, .. widths?.Split(' ') ?? []];
         var train = await Run(["train", "--model", preset, "--epochs", "1", "--iwae-k", "0", .. archArgs, .. common]);
         Assert.True(train.Exit == 0, train.Error);
-        string name = arch is null ? preset : $"{preset}-{arch}";
+        string name = runName ?? (arch is null ? preset : $"{preset}-{arch}");
         var export = await Run("export", "--model", name, "--format", "onnx", "--out", dir.Path);
         Assert.True(export.Exit == 0, export.Error);
 
