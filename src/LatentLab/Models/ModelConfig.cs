@@ -76,9 +76,8 @@ public sealed record ModelConfig(
         {
             if (ConvChannels.Count == 0 || ConvChannels.Any(c => c < 1))
                 throw new LatentLabException("a conv model needs positive convolution channel counts");
-            int factor = 1 << ConvChannels.Count;
-            if (Image.Height % factor != 0 || Image.Width % factor != 0)
-                throw new LatentLabException($"a conv model with {ConvChannels.Count} stride-2 layers needs image sides divisible by {factor}, got {Image.Width}x{Image.Height}");
+            if (!SidesDivide(Image, ConvChannels.Count))
+                throw new LatentLabException($"a conv model with {ConvChannels.Count} stride-2 layers needs image sides divisible by {1 << ConvChannels.Count}, got {Image.Width}x{Image.Height}");
         }
         else if (ConvChannels.Count > 0) throw new LatentLabException("an MLP model has no convolution channels");
         return this;
@@ -91,10 +90,9 @@ public sealed record ModelConfig(
     {
         var name = Name;
         if (arch is { } a && a != Arch) name += $"-{a.ToString().ToLowerInvariant()}";
-        var newArch = arch ?? Arch;
         if (convChannels is { } cc)
         {
-            if (newArch != Architecture.Conv) throw new LatentLabException("--conv-channels needs --arch conv");
+            if ((arch ?? Arch) != Architecture.Conv) throw new LatentLabException("--conv-channels needs --arch conv");
             if (cc.Count == 0 || cc.Any(c => c < 1)) throw new LatentLabException("--conv-channels must be positive counts, e.g. 64,128");
             name += $"-ch{string.Join('.', cc)}";
         }
@@ -133,8 +131,8 @@ public sealed record ModelConfig(
                 throw new LatentLabException($"--conv-channels {string.Join(',', requested)} means {requested.Count} stride-2 layers, which need image sides divisible by {1 << requested.Count}, got {image.Width}x{image.Height}");
             return (this with { Image = image, ConvChannels = [.. requested] }).Validate();
         }
-        int[] channels = image.Height % 8 == 0 && image.Width % 8 == 0 ? [32, 64, 128]
-            : image.Height % 4 == 0 && image.Width % 4 == 0 ? [32, 64]
+        int[] channels = SidesDivide(image, 3) ? [32, 64, 128]
+            : SidesDivide(image, 2) ? [32, 64]
             : throw new LatentLabException($"--arch conv needs image sides divisible by 4, got {image.Width}x{image.Height}; choose one with --image-size (28, 32, 48, 64, ...)");
         return (this with { Image = image, ConvChannels = channels }).Validate();
     }
