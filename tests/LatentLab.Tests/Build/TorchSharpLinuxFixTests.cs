@@ -6,22 +6,40 @@ public class TorchSharpLinuxFixTests
 {
     const string Version = "GLIBCXX_3.4.32";
 
-    static string? PackagedLibrary()
+    /// <summary>The TorchSharp version the build restores: TorchSharp-cpu's in Directory.Packages.props (it brings
+    /// TorchSharp of the same version), so an upgrade moves these tests with it instead of turning them into no-ops.</summary>
+    static string TorchSharpVersion()
+    {
+        var props = System.Xml.Linq.XDocument.Load(Path.Combine(RepoRoot(), "Directory.Packages.props"));
+        return props.Descendants("PackageVersion").Single(e => (string?)e.Attribute("Include") == "TorchSharp-cpu").Attribute("Version")!.Value;
+    }
+
+    static string RepoRoot()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+            if (File.Exists(Path.Combine(dir.FullName, "Directory.Packages.props"))) return dir.FullName;
+        throw new InvalidOperationException("Directory.Packages.props not found above " + AppContext.BaseDirectory);
+    }
+
+    /// <summary>libLibTorchSharp.so as restored into the NuGet cache; the test project depends on it, so a missing file
+    /// means the restore went elsewhere than these tests look, and they fail saying where they looked.</summary>
+    static string PackagedLibrary()
     {
         var packages = Environment.GetEnvironmentVariable("NUGET_PACKAGES")
                        ?? Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".nuget", "packages");
-        var path = Path.Combine(packages, "torchsharp", "0.107.0", "runtimes", "linux-x64", "native", "libLibTorchSharp.so");
-        return File.Exists(path) ? path : null;
+        var path = Path.Combine(packages, "torchsharp", TorchSharpVersion(), "runtimes", "linux-x64", "native", "libLibTorchSharp.so");
+        Assert.True(File.Exists(path), $"the restored TorchSharp library is not at {path}");
+        return path;
     }
 
     static bool SystemLacksVersion() =>
         !new[] { "/usr/lib/x86_64-linux-gnu/libstdc++.so.6", "/lib/x86_64-linux-gnu/libstdc++.so.6", "/usr/lib64/libstdc++.so.6" }
             .Where(File.Exists).Any(p => ElfWeakVersionNeed.FileMentionsVersion(p, Version));
 
-    [Fact]
+    [LinuxFact("the fix patches an ELF library; elsewhere there is nothing to patch")]
     public void MakeWeakSetsOnlyTheWeakBitOnACopy()
     {
-        if (!OperatingSystem.IsLinux() || PackagedLibrary() is not { } original) return; // nothing to patch elsewhere
+        var original = PackagedLibrary();
         using var dir = new TempDir();
         var copy = dir["libLibTorchSharp.so"];
         File.Copy(original, copy);
@@ -38,10 +56,10 @@ public class TorchSharpLinuxFixTests
         Assert.Equal(ElfWeakVersionNeed.Outcome.VersionNotRequired, ElfWeakVersionNeed.MakeWeak(copy, "GLIBCXX_9.9.9"));
     }
 
-    [Fact]
+    [LinuxFact("the fix patches an ELF library; elsewhere there is nothing to patch")]
     public void BuildPatchedTheOutputCopyOnlyWhenTheSystemNeedsIt_AndNeverTheCache()
     {
-        if (!OperatingSystem.IsLinux() || PackagedLibrary() is not { } original) return;
+        var original = PackagedLibrary();
         var output = Directory.GetFiles(AppContext.BaseDirectory, "libLibTorchSharp.so", SearchOption.AllDirectories).Single();
         int expectedBit = SystemLacksVersion() ? 2 : 0;
         Assert.Equal(expectedBit, ElfWeakVersionNeed.ReadFlags(output, Version) & 2);
