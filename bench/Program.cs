@@ -36,7 +36,7 @@ if (args.Contains("--image-folder"))
     return;
 }
 
-Console.WriteLine($"LatentLab bench  {DateTime.UtcNow:yyyy-MM-dd}  {Machine.CpuModel()}  nproc={Environment.ProcessorCount}  threads={threads}  libtorch {__version__}");
+Console.WriteLine($"LatentLab bench  {DateTime.UtcNow:yyyy-MM-dd}  {LatentLab.Runtime.Cpu.Current}  nproc={Environment.ProcessorCount}  threads={threads}  libtorch {__version__}");
 Console.WriteLine($"MNIST {data.TrainCount:N0} training images, batch {options.BatchSize}, {options.Epochs} timed epoch(s) per preset{(options.Quick ? " (--quick)" : "")}");
 Console.WriteLine();
 Console.WriteLine($"{"preset",-9} {"prec",4} {"GEMM GFLOP/step",16} {"GEMM GFLOP/s",13} {"roofline s/epoch",17} {"train s/epoch",14} {"images/s",9} {"roofline/train",15} {"eval s",7}");
@@ -291,11 +291,6 @@ static class StepProfile
 /// <summary>Facts about this machine for the report.</summary>
 static class Machine
 {
-    public static string CpuModel() =>
-        File.Exists("/proc/cpuinfo")
-            ? File.ReadLines("/proc/cpuinfo").FirstOrDefault(l => l.StartsWith("model name"))?.Split(':', 2)[1].Trim() ?? "unknown CPU"
-            : "unknown CPU";
-
     public static long PeakResidentBytes()
     {
         if (!File.Exists("/proc/self/status")) return Process.GetCurrentProcess().PeakWorkingSet64;

@@ -145,7 +145,8 @@ public static class Evaluator
             EvalSeconds: clock.Elapsed.TotalSeconds, Seed: options.Seed,
             DatasetSha256: data.Sha256, Binarized: options.Binarize,
             SampleFrechet: sampleFrechet, ReconFrechet: reconFrechet, FrechetTrainTest: trainTest, FrechetNetSha256: netSha, FrechetNetAccuracy: netAccuracy,
-            Precision: model.ComputeType == ScalarType.BFloat16 ? Runtime.Precision.Bf16 : Runtime.Precision.Fp32);
+            Precision: model.ComputeType == ScalarType.BFloat16 ? Runtime.Precision.Bf16 : Runtime.Precision.Fp32,
+            Cpu: Runtime.Cpu.Current);
     }
 
     /// <summary>The decoded images (intensities in [0, 1]) of codes [N, d], in batches.</summary>

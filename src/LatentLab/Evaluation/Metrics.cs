@@ -23,6 +23,8 @@ namespace LatentLab.Evaluation;
 /// <param name="FrechetNetSha256">SHA-256 of the cached classifier file the two distances used.</param>
 /// <param name="FrechetNetAccuracy">That classifier's accuracy on the test split.</param>
 /// <param name="Precision">The number format of the encoder's and decoder's products during evaluation.</param>
+/// <param name="Cpu">The CPU the evaluation ran on (model name and its AVX-512 / bfloat16 flags); absent in files
+/// written before it was recorded.</param>
 public sealed record Metrics(
     string Model,
     string Dataset,
@@ -50,4 +52,5 @@ public sealed record Metrics(
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] double? FrechetTrainTest = null,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? FrechetNetSha256 = null,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] double? FrechetNetAccuracy = null,
-    Runtime.Precision Precision = Runtime.Precision.Fp32);
+    Runtime.Precision Precision = Runtime.Precision.Fp32,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] Runtime.CpuInfo? Cpu = null);
