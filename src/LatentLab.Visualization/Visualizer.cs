@@ -41,7 +41,9 @@ public static class Visualizer
         var skipped = new List<string>();
         string name = model.Config.Name;
         int latentDim = model.Config.LatentDim;
-        bool isVae = model is VariationalAutoencoder;
+        bool isVae = model.IsVariational;
+        Evaluator.EnsureSampler(model, data);
+        var prior = model.Prior!;
         var shape = data.Shape;
         // Unlabelled images are one class for the pictures: one colour, and no class names to pair or average.
         var classNames = data.HasLabels ? data.ClassNames : UnlabelledClassNames;
@@ -89,7 +91,7 @@ public static class Visualizer
         {
             cancel.ThrowIfCancellationRequested();
             progress?.Report("decoded manifold");
-            Png(Manifold(model, codes, isVae, shape), F("manifold.png"), 900, 900);
+            Png(Manifold(model, codes, prior.IsStandardNormal, shape), F("manifold.png"), 900, 900);
         }
 
         cancel.ThrowIfCancellationRequested();
@@ -124,21 +126,10 @@ public static class Visualizer
         progress?.Report("samples");
         using (var rng = new Generator((ulong)options.Seed + 11))
         {
-            Tensor z;
-            string title;
-            if (isVae)
-            {
-                z = randn(64, latentDim, generator: rng);
-                title = $"{name}: 64 samples, z ~ N(0, I) (the prior)";
-            }
-            else
-            {
-                using var fit = GaussianFit.Fit(Evaluator.EncodeAll(model, data.TrainImages));
-                z = fit.Sample(64, rng);
-                title = $"{name}: 64 samples, z ~ a Gaussian fitted to its training latents";
-            }
+            var z = model.SamplePrior(64, rng);
+            string title = $"{name}: 64 samples, z ~ {prior.Description}" + (isVae ? " (the prior)" : "");
             var samples = model.Decode(z).sigmoid().data<float>().ToArray();
-            Png(Figures.Images(title, isVae ? "decoded from prior samples" : "an AE has no prior: a full-covariance Gaussian fitted by maximum likelihood",
+            Png(Figures.Images(title, isVae ? "decoded from prior samples" : "an AE has no prior: a density fitted to its training codes by maximum likelihood",
                 "", samples, shape, 8, gap: 2), F("samples.png"), 820, 900);
         }
 
@@ -153,10 +144,9 @@ public static class Visualizer
             written.Add(F("latent_histograms.png"));
         }
 
-        if (model is VariationalAutoencoder vae)
+        if (isVae && model.Encode(data.TestImages).KlPerDimension(prior) is { } klPerDimension)
         {
-            var (mu, logVar) = vae.Encode(data.TestImages);
-            var kl = (0.5 * (mu.square() + logVar.exp() - logVar - 1)).mean([0]).to(ScalarType.Float64).data<double>().ToArray();
+            var kl = klPerDimension.mean([0]).to(ScalarType.Float64).data<double>().ToArray();
             Png(Figures.KlPerDim($"{name}: KL(q(z_i|x) || N(0,1)) per dimension, test mean; total {kl.Sum():0.00} nats", kl), F("kl_per_dim.png"));
         }
 
@@ -219,7 +209,7 @@ public static class Visualizer
         if (config.LatentDim > 2) files.Add("figures/latent_tsne.png");
         if (config.LatentDim == 2) files.Add("figures/manifold.png");
         files.AddRange(["figures/reconstructions.png", "figures/samples.png", "figures/latent_histograms.png"]);
-        if (config.Kind == ModelKind.Vae) files.Add("figures/kl_per_dim.png");
+        if (config.Kind == ModelKind.Vae && config.Prior == Models.Priors.PriorRegistry.Standard) files.Add("figures/kl_per_dim.png");
         files.AddRange(["figures/training_curves.png", "animations/sampling.gif", "animations/interpolation.gif"]);
         if (LatentSnapshots.Applies(config) && hasSnapshots) files.Add("animations/latent_evolution.gif");
         return files;
@@ -227,7 +217,7 @@ public static class Visualizer
 
     /// <summary>A 20 x 20 grid of decoded images over the latent plane: at the prior's quantiles 5%..95% for a VAE,
     /// evenly over the 1st to 99th percentile of its test codes for an AE.</summary>
-    static Plot Manifold(Autoencoder model, Tensor codes, bool isVae, ImageShape shape)
+    static Plot Manifold(Autoencoder model, Tensor codes, bool isVae, ImageShape shape)   // isVae: at N(0, I)'s quantiles
     {
         const int grid = 20;
         double[] Axis(int d)

@@ -1,7 +1,6 @@
 using LatentLab.Data;
 using LatentLab.Evaluation;
 using LatentLab.Models;
-using LatentLab.Models.Vae;
 using LatentLab.Training;
 using static TorchSharp.torch;
 
@@ -14,28 +13,24 @@ namespace LatentLab;
 public sealed class TrainedModel : IDisposable
 {
     readonly Autoencoder _model;
-    readonly double[]? _codeMean, _codeStd;
 
-    TrainedModel(Autoencoder model, Metrics? metrics)
+    TrainedModel(Autoencoder model)
     {
         _model = model;
         _model.eval();
-        (_codeMean, _codeStd) = (metrics?.LatentMean, metrics?.LatentStd);
     }
 
     /// <summary>Loads <c>config.json</c> and <c>model.safetensors</c> (checked against <c>SHA256SUMS</c>) from a run folder.</summary>
     public static TrainedModel Load(string runFolder)
     {
         var folder = new RunFolder(Path.GetFullPath(runFolder));
-        var model = folder.LoadModel();
-        var metrics = File.Exists(folder.MetricsPath) ? IO.Json.ReadFile<Metrics>(folder.MetricsPath) : null;
-        return new TrainedModel(model, metrics);
+        return new TrainedModel(folder.LoadModel());
     }
 
     /// <summary>The run's name, e.g. <c>vae_2d</c> or <c>vae_32d-conv</c>.</summary>
     public string Name => _model.Config.Name;
-    /// <summary>True for a variational autoencoder, which has a prior to sample from.</summary>
-    public bool IsVariational => _model is VariationalAutoencoder;
+    /// <summary>True for a variational autoencoder: q(z|x) and p(z) are densities.</summary>
+    public bool IsVariational => _model.IsVariational;
     public ImageShape ImageShape => _model.Config.Image;
     public int LatentDim => _model.Config.LatentDim;
 
@@ -56,21 +51,24 @@ public sealed class TrainedModel : IDisposable
         return Rows(_model.Decode(Stack(codes, LatentDim, "code")).sigmoid(), ImageShape.Pixels);
     }
 
-    /// <summary>Decoded samples: a VAE's codes drawn from its prior N(0, I); an AE, which has no prior, draws from a
-    /// diagonal Gaussian with the mean and spread of its test codes (from metrics.json).</summary>
+    /// <summary>Decoded samples: a VAE's codes drawn from its prior; an AE's from the sampler fitted to its training
+    /// codes (sampler.safetensors, written by <c>latent evaluate</c>), the one its figures and Fréchet distance use.</summary>
     public float[][] Sample(int count, long seed = 0)
     {
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
         using var rng = new Generator((ulong)seed);
-        var z = randn(count, LatentDim, generator: rng);
-        if (!IsVariational)
-        {
-            if (_codeMean is null || _codeStd is null)
-                throw new LatentLabException($"{Name} is an AE without metrics.json: it has no prior to sample from; run 'latent evaluate' first");
-            z = z * tensor(_codeStd.Select(s => (float)s).ToArray()) + tensor(_codeMean.Select(m => (float)m).ToArray());
-        }
-        return Rows(_model.Decode(z).sigmoid(), ImageShape.Pixels);
+        return Rows(_model.Decode(_model.SamplePrior(count, rng)).sigmoid(), ImageShape.Pixels);
+    }
+
+    /// <summary>The codes <see cref="Sample"/> decodes, for the same <paramref name="seed"/>: draws from the prior or the
+    /// AE's fitted sampler.</summary>
+    public float[][] SampleCodes(int count, long seed = 0)
+    {
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        using var rng = new Generator((ulong)seed);
+        return Rows(_model.SamplePrior(count, rng), LatentDim);
     }
 
     static Tensor Stack(IReadOnlyList<float[]> rows, int length, string what)

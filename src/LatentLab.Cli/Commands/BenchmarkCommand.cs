@@ -36,6 +36,8 @@ public static class BenchmarkCommand
         Description = "Every row's fully connected widths, comma separated (default: each preset's, 512,256 for the MLPs and 256 for conv; the run folders get -hA.B)",
     };
     static readonly Option<int?> ThreadsOption = CommonOptions.Threads();
+    static readonly Option<string?> PriorOption = CommonOptions.Prior();
+    static readonly Option<int?> PriorComponentsOption = CommonOptions.PriorComponents();
     static readonly Option<string> OutOption = CommonOptions.Out();
     static readonly Option<string?> DataDirOption = CommonOptions.DataDir();
     static readonly Option<string> PrecisionOption = CommonOptions.Precision();
@@ -49,17 +51,18 @@ public static class BenchmarkCommand
     public static Command Create(CliConsole console)
     {
         var command = new Command("benchmark", "The likelihood table of the literature: train each row's model under its protocol, estimate log p(x) with k = 5000, set it beside the published figures");
-        foreach (var option in new Option[] { QuickOption, ModelsOption, EpochsOption, KOption, TestSizeOption, ConvChannelsOption, HiddenDimsOption, ThreadsOption, OutOption, DataDirOption, PrecisionOption, LrScheduleOption, KlWarmupOption, ValidationOption, PatienceOption })
+        foreach (var option in new Option[] { QuickOption, ModelsOption, EpochsOption, KOption, TestSizeOption, ConvChannelsOption, HiddenDimsOption, PriorOption, PriorComponentsOption, ThreadsOption, OutOption, DataDirOption, PrecisionOption, LrScheduleOption, KlWarmupOption, ValidationOption, PatienceOption })
             command.Add(option);
         command.SetAction((parse, cancel) => RunAsync(parse, console, cancel));
         return command;
     }
 
-    static IReadOnlyList<Row> Rows(bool quick, int? epochs, int? k, IReadOnlyList<int>? convChannels, IReadOnlyList<int>? hiddenDims)
+    static IReadOnlyList<Row> Rows(bool quick, int? epochs, int? k, IReadOnlyList<int>? convChannels, IReadOnlyList<int>? hiddenDims,
+        string? prior = null, int? priorComponents = null)
     {
-        var mlp2 = ModelRegistry.Get("vae_2d").WithOverrides(hiddenDims: hiddenDims);
-        var mlp32 = ModelRegistry.Get("vae_32d").WithOverrides(hiddenDims: hiddenDims);
-        var conv32 = ModelRegistry.Get("vae_32d").WithOverrides(arch: Architecture.Conv, convChannels: convChannels, hiddenDims: hiddenDims);
+        var mlp2 = ModelRegistry.Get("vae_2d").WithOverrides(hiddenDims: hiddenDims, prior: prior, priorComponents: priorComponents);
+        var mlp32 = ModelRegistry.Get("vae_32d").WithOverrides(hiddenDims: hiddenDims, prior: prior, priorComponents: priorComponents);
+        var conv32 = ModelRegistry.Get("vae_32d").WithOverrides(arch: Architecture.Conv, convChannels: convChannels, hiddenDims: hiddenDims, prior: prior, priorComponents: priorComponents);
         int K(string row) => k ?? (quick ? 100 : PublishedFigures.For(row).Select(f => f.K).DefaultIfEmpty(5000).Max());
         int E(int full) => epochs ?? (quick ? 1 : full);
         return [new("vae_2d", mlp2, E(30), K("vae_2d")), new("vae_32d", mlp32, E(30), K("vae_32d")), new("vae_32d-conv", conv32, E(10), K("vae_32d-conv"))];
@@ -73,7 +76,8 @@ public static class BenchmarkCommand
         if (k is < 1 or > Evaluation.EvaluationOptions.MaxIwaeK) throw new LatentLabException($"--k must be between 1 and {Evaluation.EvaluationOptions.MaxIwaeK}, got {k}");
         if (testSize is < 1) throw new LatentLabException($"--test-size must be positive, got {testSize}");
         var all = Rows(quick, epochs, k, CommonOptions.ParseCounts(parse.GetValue(ConvChannelsOption), "--conv-channels"),
-            CommonOptions.ParseCounts(parse.GetValue(HiddenDimsOption), "--hidden-dims"));
+            CommonOptions.ParseCounts(parse.GetValue(HiddenDimsOption), "--hidden-dims"),
+            CommonOptions.ParsePrior(parse.GetValue(PriorOption)), parse.GetValue(PriorComponentsOption));
         var chosen = parse.GetValue(ModelsOption) is { } list ? list.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries) : all.Select(r => r.Name).ToArray();
         foreach (var name in chosen)
             if (all.All(r => r.Name != name)) throw new LatentLabException($"--models: unknown row '{name}'; known: {string.Join(", ", all.Select(r => r.Name))}");
@@ -116,7 +120,7 @@ public static class BenchmarkCommand
             });
             if (outcome == TrainingOutcome.Interrupted) return Interrupted(console);
 
-            var vae = (VariationalAutoencoder)trainer.Model;
+            var vae = trainer.Model;
             string partial = Path.Combine(run.Root, $"log_px_k{row.K}_n{test.shape[0]}.safetensors");
             LikelihoodResult? likelihood = null;
             await console.Out.Status().StartAsync($"{row.Name}: log p(x), k = {row.K:N0}", async ctx =>

@@ -23,6 +23,21 @@ public static class CommonOptions
         Description = $"Data folder (default: ${DataDirectory.EnvironmentVariable}, else data/); a folder holding your own four IDX files also works",
     };
 
+    public static Option<string?> Prior() => new("--prior")
+    {
+        Description = "A VAE's prior: " + string.Join("; ", Models.Priors.PriorRegistry.Families.Select(f => $"{f.Name} ({f.Summary})")) +
+                      ". The run folder is named after it (vae_32d-vamp500); default standard",
+    };
+
+    public static Option<int?> PriorComponents() => new("--prior-components")
+    {
+        Description = "Components of the prior: " + string.Join(", ", Models.Priors.PriorRegistry.Families.Where(f => f.DefaultComponents > 0)
+            .Select(f => $"{f.Name} (default {f.DefaultComponents})")),
+    };
+
+    /// <summary>--prior checked against the registry: one line naming the families when it is not one of them.</summary>
+    public static string? ParsePrior(string? value) => value is null ? null : Models.Priors.PriorRegistry.Get(value.ToLowerInvariant()).Name;
+
     public static Option<string?> Arch() => new("--arch")
     {
         Description = "Encoder and decoder: mlp (the paper's) or conv (strided convolutions; the run folder is NAME-conv)",

@@ -119,7 +119,7 @@ public static class CompareCommand
                         // The stages report text ("IWAE k=100: 1,984/10,000 images"), not a fraction: no percentage to show.
                         current.IsIndeterminate = true;
                         var metrics = await TorchRuntime.Run(() => Evaluator.Evaluate(model, data, options, stage));
-                        Json.WriteFile(plan.Folder.MetricsPath, metrics);
+                        plan.Folder.SaveEvaluation(metrics, model, data);
                         console.Out.MarkupLineInterpolated($"{name}: evaluated in {metrics.EvalSeconds:0.0} s: MSE {metrics.TestMse:0.00000}, SSIM {metrics.TestSsim:0.000}{(metrics.TestLogPxIwae is { } lp ? $", log p(x) >= {lp:0.00}" : "")}");
                         done += EvaluationUnits;
                         overall.Value = done;

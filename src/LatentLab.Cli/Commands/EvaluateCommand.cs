@@ -43,7 +43,7 @@ public static class EvaluateCommand
     public static Metrics Run(CliConsole console, Models.Autoencoder model, Dataset data, RunFolder folder, EvaluationOptions options)
     {
         var metrics = StatusDisplay.Run(console.Out, $"evaluating {model.Config.Name}", progress => Evaluator.Evaluate(model, data, options, progress));
-        Json.WriteFile(folder.MetricsPath, metrics);
+        folder.SaveEvaluation(metrics, model, data);
         console.Out.Write(Table(metrics));
         console.Out.MarkupLineInterpolated($"wrote {folder.MetricsPath}");
         return metrics;

@@ -16,7 +16,7 @@ namespace LatentLab.Visualization.Comparisons;
 /// from N(0, I).</summary>
 public sealed record ComparedRun(string Name, Autoencoder Model, IReadOnlyList<EpochRecord> History, Metrics Metrics, double PriorGapNats)
 {
-    public bool IsVae => Model is VariationalAutoencoder;
+    public bool IsVae => Model.IsVariational;
 }
 
 /// <summary>A comparison figure: its file (relative to the dataset folder), a title, and the sentences drawn from its numbers.</summary>
@@ -69,7 +69,7 @@ public static class SideBySide
         cancel.ThrowIfCancellationRequested();
         progress?.Report("comparison: samples");
         Save(Samples(runs, data, seed), "samples.png", "Samples side by side",
-            [string.Join("; ", runs.Select(r => $"{r.Name} {(r.IsVae ? "decodes z ~ N(0, I)" : "decodes z from a Gaussian fitted to its training codes")}, its codes {F(r.PriorGapNats, "0.00")} nats from N(0, I)"))
+            [string.Join("; ", runs.Select(r => $"{r.Name} decodes z ~ {r.Model.Prior?.Description ?? "its fitted sampler"}, its codes {F(r.PriorGapNats, "0.00")} nats from N(0, I)"))
              + ". The closer the codes are to the distribution the samples are drawn from, the more the samples look like decoded test images."],
             runs, "samples.png");
 
@@ -183,17 +183,12 @@ public static class SideBySide
         {
             using var rng = new Generator((ulong)seed + 11);
             var model = runs[i].Model;
-            Tensor z;
-            if (runs[i].IsVae) z = randn(SamplesPerModel, model.Config.LatentDim, generator: rng);
-            else
-            {
-                using var fit = GaussianFit.Fit(Evaluator.EncodeAll(model, data.TrainImages));
-                z = fit.Sample(SamplesPerModel, rng);
-            }
+            Evaluator.EnsureSampler(model, data);
+            var z = model.SamplePrior(SamplesPerModel, rng);
             var pixels = model.Decode(z).sigmoid().data<float>().ToArray();
             float left = margin + i * (gridW + margin);
             Raster.CenteredText(canvas, runs[i].Name, left + gridW / 2f, 36, titleFont);
-            Raster.CenteredText(canvas, runs[i].IsVae ? "z ~ N(0, I), the prior" : "z ~ Gaussian fitted to its codes", left + gridW / 2f, 62, font);
+            Raster.CenteredText(canvas, runs[i].IsVae ? $"z ~ {model.Prior!.Description}, the prior" : "z ~ Gaussian fitted to its codes", left + gridW / 2f, 62, font);
             using var tiles = ImageGrid.Tiles(pixels, shape, side, scale, gap: 2);
             canvas.DrawBitmap(tiles, left, header);
         }

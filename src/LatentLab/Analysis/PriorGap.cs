@@ -1,5 +1,4 @@
 using LatentLab.Models;
-using LatentLab.Models.Vae;
 using static TorchSharp.torch;
 
 namespace LatentLab.Analysis;
@@ -21,12 +20,8 @@ public static class PriorGap
         for (long first = 0; first < images.shape[0]; first += 1000)
         {
             var batch = images.narrow(0, first, Math.Min(1000, images.shape[0] - first));
-            if (model is VariationalAutoencoder vae)
-            {
-                var (mu, logVar) = vae.Encode(batch);
-                parts.Add(VariationalAutoencoder.Reparameterize(mu, logVar, rng));
-            }
-            else parts.Add(model.EncodeMean(batch));
+            // A VAE's one draw of z ~ q(z|x) per image; an AE's point mass is its code.
+            parts.Add(model.Encode(batch).Sample(rng));
         }
         return KlFromStandardNormal(cat(parts, 0));
     }

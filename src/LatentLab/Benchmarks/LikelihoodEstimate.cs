@@ -1,7 +1,7 @@
 using System.Globalization;
 using LatentLab.Evaluation;
 using LatentLab.IO;
-using LatentLab.Models.Vae;
+using LatentLab.Models;
 using static TorchSharp.torch;
 
 namespace LatentLab.Benchmarks;
@@ -20,7 +20,7 @@ public static class LikelihoodEstimate
 
     /// <summary>Returns the estimate, or null when <paramref name="cancel"/> stopped it (the progress so far is kept in
     /// <paramref name="partialPath"/>).</summary>
-    public static LikelihoodResult? Run(VariationalAutoencoder vae, Tensor x, int k, long seed, string partialPath,
+    public static LikelihoodResult? Run(Autoencoder vae, Tensor x, int k, long seed, string partialPath,
         IProgress<string>? progress = null, CancellationToken cancel = default)
     {
         long n = x.shape[0];

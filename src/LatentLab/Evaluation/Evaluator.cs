@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using LatentLab.Data;
 using LatentLab.Models;
-using LatentLab.Models.Vae;
 using static TorchSharp.torch;
 
 namespace LatentLab.Evaluation;
@@ -40,7 +39,7 @@ public static class Evaluator
         model.eval();
         using var noGrad = no_grad();
         using var scope = NewDisposeScope();
-        var vae = model as VariationalAutoencoder;
+        bool variational = model.IsVariational;
         var x = options.Binarize ? Binarization.FixedTestSplit(data.TestImages, options.Seed) : data.TestImages;
         long n = x.shape[0];
 
@@ -52,13 +51,15 @@ public static class Evaluator
         var codes = new List<Tensor>();
         var elbo = new List<Tensor>();
         var klPerDim = new List<Tensor>();
+        var klTotal = new List<Tensor>();
         using var sampler = new Generator((ulong)options.Seed + 1);
         for (long first = 0; first < n; first += Batch)
         {
             // Each batch's temporaries are freed with the batch; only the per-image results are kept.
             using var batchScope = NewDisposeScope();
             var batch = x.narrow(0, first, Math.Min(Batch, n - first));
-            var z = model.EncodeMean(batch);
+            var q = model.Encode(batch);
+            var z = q.Mean;
             var logits = model.Decode(z);
             var reconstruction = logits.sigmoid();
             codes.Add(z.MoveToOuterDisposeScope());
@@ -66,14 +67,15 @@ public static class Evaluator
             psnr.Add(ImageMetrics.Psnr(batch, reconstruction).MoveToOuterDisposeScope());
             ssim.Add(ImageMetrics.Ssim(batch, reconstruction).MoveToOuterDisposeScope());
             bce.Add(ImageMetrics.Bce(logits, batch).MoveToOuterDisposeScope());
-            if (vae is not null)
+            if (variational)
             {
-                var (mu, logVar) = vae.Encode(batch);
-                var kl = 0.5 * (mu.square() + logVar.exp() - logVar - 1);   // [B, d], nats
-                var sample = VariationalAutoencoder.Reparameterize(mu, logVar, sampler);
-                var recon = ImageMetrics.Bce(vae.Decode(sample), batch);
-                elbo.Add((-(recon + kl.sum([1]).to(ScalarType.Float64))).MoveToOuterDisposeScope());
-                klPerDim.Add(kl.to(ScalarType.Float64).MoveToOuterDisposeScope());
+                var sample = q.Sample(sampler);
+                var recon = ImageMetrics.Bce(model.Decode(sample), batch);
+                var kl = q.KlPerDimension(model.Prior!);   // [B, d] nats, where the prior gives a closed form
+                var klPerImage = kl?.sum([1]) ?? Objectives.Kl(q, model.Prior!, sample);
+                elbo.Add((-(recon + klPerImage.to(ScalarType.Float64))).MoveToOuterDisposeScope());
+                klTotal.Add(klPerImage.to(ScalarType.Float64).MoveToOuterDisposeScope());
+                if (kl is not null) klPerDim.Add(kl.to(ScalarType.Float64).MoveToOuterDisposeScope());
             }
         }
         var testCodes = cat(codes, 0).to(ScalarType.Float64);
@@ -90,14 +92,14 @@ public static class Evaluator
         }
 
         double? logPx = null;
-        if (vae is not null && options.IwaeK > 0)
+        if (variational && options.IwaeK > 0)
         {
             using var iwaeRng = new Generator((ulong)options.Seed + 3);
             var estimates = new List<Tensor>();
             for (long first = 0; first < n; first += IwaeBatch)
             {
                 progress?.Report($"IWAE k={options.IwaeK}: {first:N0}/{n:N0} images");
-                estimates.Add(Iwae.LogLikelihood(vae, x.narrow(0, first, Math.Min(IwaeBatch, n - first)), options.IwaeK, iwaeRng));
+                estimates.Add(Iwae.LogLikelihood(model, x.narrow(0, first, Math.Min(IwaeBatch, n - first)), options.IwaeK, iwaeRng));
             }
             logPx = cat(estimates, 0).mean().item<double>();
         }
@@ -115,13 +117,8 @@ public static class Evaluator
                 progress?.Report("Fréchet distances: samples and reconstructions");
                 var real = net.EmbedAll(data.TestImages);
                 using var rng = new Generator((ulong)options.Seed + 5);
-                Tensor z;
-                if (vae is not null) z = randn(n, model.Config.LatentDim, generator: rng);
-                else
-                {
-                    using var fit = Analysis.GaussianFit.Fit(trainCodes!);
-                    z = fit.Sample((int)n, rng);
-                }
+                if (model.Prior is null) model.FitSampler(trainCodes!);
+                var z = model.SamplePrior(n, rng);
                 sampleFrechet = FeatureNet.FrechetDistance(net.EmbedAll(DecodeAll(model, z)), real);
                 reconFrechet = FeatureNet.FrechetDistance(net.EmbedAll(DecodeAll(model, testCodes.to(ScalarType.Float32))), real);
                 trainTest = FeatureNet.FrechetDistance(net.EmbedAll(data.TrainImages.narrow(0, 0, Math.Min(n, data.TrainCount))), real);
@@ -129,16 +126,16 @@ public static class Evaluator
         }
 
         double Mean(List<Tensor> values) => cat(values, 0).mean().item<double>();
-        var perDimKl = vae is null ? null : cat(klPerDim, 0).mean([0]).data<double>().ToArray();
+        var perDimKl = klPerDim.Count == 0 ? null : cat(klPerDim, 0).mean([0]).data<double>().ToArray();
         return new Metrics(
             model.Config.Name, data.Name, n,
             TestMse: Mean(mse), TestSsim: Mean(ssim), TestPsnr: Mean(psnr), TestBce: Mean(bce),
-            TestElbo: vae is null ? null : Mean(elbo),
-            TestKl: perDimKl?.Sum(),
+            TestElbo: variational ? Mean(elbo) : null,
+            TestKl: perDimKl?.Sum() ?? (variational ? Mean(klTotal) : null),
             TestLogPxIwae: logPx,
-            IwaeK: vae is null || options.IwaeK == 0 ? null : options.IwaeK,
+            IwaeK: !variational || options.IwaeK == 0 ? null : options.IwaeK,
             KlPerDim: perDimKl,
-            ActiveUnits: vae is null ? null : (int)testCodes.var(0, unbiased: true).gt(ActiveUnitThreshold).sum().item<long>(),
+            ActiveUnits: !variational ? null : (int)testCodes.var(0, unbiased: true).gt(ActiveUnitThreshold).sum().item<long>(),
             LatentMean: testCodes.mean([0]).data<double>().ToArray(),
             LatentStd: testCodes.std(0, unbiased: false).data<double>().ToArray(),
             KnnAccuracy: knn, LinearProbeAccuracy: probe,
@@ -147,6 +144,13 @@ public static class Evaluator
             SampleFrechet: sampleFrechet, ReconFrechet: reconFrechet, FrechetTrainTest: trainTest, FrechetNetSha256: netSha, FrechetNetAccuracy: netAccuracy,
             Precision: model.ComputeType == ScalarType.BFloat16 ? Runtime.Precision.Bf16 : Runtime.Precision.Fp32,
             Cpu: Runtime.Cpu.Current);
+    }
+
+    /// <summary>Makes sure <paramref name="model"/> has something to sample from: an AE without a fitted sampler gets
+    /// one, fitted to its codes of <paramref name="data"/>'s training images.</summary>
+    public static void EnsureSampler(Autoencoder model, Dataset data)
+    {
+        if (model.Prior is null) model.FitSampler(EncodeAll(model, data.TrainImages));
     }
 
     /// <summary>The decoded images (intensities in [0, 1]) of codes [N, d], in batches.</summary>

@@ -34,7 +34,7 @@ public static class OnnxExport
     {
         var config = model.Config;
         var parameters = model.named_parameters().ToDictionary(p => p.name, p => (Tensor)p.parameter);
-        bool vae = config.Kind == ModelKind.Vae;
+        bool vae = model.IsVariational;
 
         var encoder = new GraphBuilder($"{config.Name}_encoder", parameters);
         string x = encoder.Input("image", ["batch", config.Image.Channels, config.Image.Height, config.Image.Width]);

@@ -5,20 +5,18 @@ using static TorchSharp.torch.nn;
 
 namespace LatentLab.Models;
 
-/// <summary>An autoencoder: it has an encoder and a decoder, chosen by the config's architecture
-/// (<see cref="Networks.Network"/>); images are [B, C, H, W] tensors in [0, 1].</summary>
-/// <remarks>Subclasses decide what the encoder's output means (a code, or a Gaussian's parameters) and the loss.
-/// Parameter names (encoder.0.weight, ..., decoder.4.bias for the MLP) are the names in model.safetensors.</remarks>
+/// <summary>A model of images as parts: an encoder network, a posterior family built from its output, a prior, a
+/// decoder network and a likelihood. The networks are chosen by the config's architecture (<see cref="Networks.Network"/>);
+/// images are [B, C, H, W] tensors in [0, 1].</summary>
+/// <remarks>Subclasses decide the posterior family (a Gaussian, or a point mass for a plain autoencoder), the prior and
+/// the loss; everything outside Models/ asks for these parts and never tests the class. Parameter names
+/// (encoder.0.weight, ..., decoder.4.bias for the MLP, prior.* for a learned prior) are the names in model.safetensors.</remarks>
 public abstract class Autoencoder : Module<Tensor, Tensor>
 {
     readonly Module<Tensor, Tensor> encoder;
     readonly Module<Tensor, Tensor> decoder;
 
     public ModelConfig Config { get; }
-
-    /// <summary>A factor on the KL term's weight (beta) while training: below 1 during a KL warm-up
-    /// (<see cref="Training.TrainingConfig.KlWarmupEpochs"/>), 1 otherwise and in every evaluation.</summary>
-    public double KlWeight { get; set; } = 1.0;
 
     protected Autoencoder(ModelConfig config, int encoderOutputs) : base(config.Name)
     {
@@ -28,7 +26,8 @@ public abstract class Autoencoder : Module<Tensor, Tensor>
         RegisterComponents();
     }
 
-    /// <summary>Builds the model a config describes, with freshly initialised weights.</summary>
+    /// <summary>Builds the model a config describes, with freshly initialised weights (the prior's last, so a model with
+    /// the standard prior draws exactly the weights it drew before priors were parts).</summary>
     public static Autoencoder Create(ModelConfig config) => config.Kind switch
     {
         ModelKind.Vae => new Vae.VariationalAutoencoder(config),
@@ -36,11 +35,57 @@ public abstract class Autoencoder : Module<Tensor, Tensor>
         _ => throw new ArgumentOutOfRangeException(nameof(config)),
     };
 
-    /// <summary>The code used for pictures and metrics: the code itself (AE) or the posterior mean (VAE).</summary>
-    public abstract Tensor EncodeMean(Tensor x);
+    /// <summary>q(z|x) for a batch of images: a Gaussian for a VAE, a point mass at the code for an AE.</summary>
+    public abstract Posteriors.Posterior Encode(Tensor x);
 
-    /// <summary>The loss on a batch; <paramref name="rng"/> draws any noise the model needs.</summary>
-    public abstract LossTerms Loss(Tensor x, Generator? rng);
+    /// <summary>True when q(z|x) and p(z) are densities, so the ELBO, the importance-weighted bound and log p(x) exist.</summary>
+    public abstract bool IsVariational { get; }
+
+    /// <summary>p(z): a VAE's prior (fixed or learned), or what an AE samples from, a density fitted to its training
+    /// codes after training (<see cref="Samplers"/>); null for an AE whose sampler is not fitted yet.</summary>
+    public abstract Priors.Prior? Prior { get; }
+
+    /// <summary>Fits what an AE samples from to its training codes [N, d] (a VAE's prior is part of the model: nothing
+    /// to do); the same fitted sampler then serves every picture, the Fréchet distance and <see cref="TrainedModel.Sample"/>.</summary>
+    public virtual void FitSampler(Tensor trainCodes) { }
+
+    /// <summary>An AE's fitted sampler, as loaded from its run folder; a VAE has its prior and takes none.</summary>
+    public virtual void UseSampler(Priors.Prior sampler) =>
+        throw new InvalidOperationException($"{Config.Name} samples from its own prior, {Prior?.Description}");
+
+    /// <summary>What an AE samples from when it is not part of the weights: saved beside them (sampler.safetensors).
+    /// Null for a VAE, whose prior is in model.safetensors.</summary>
+    public Priors.Prior? FittedSampler => IsVariational ? null : Prior;
+
+    /// <summary>The code used for pictures and metrics: the code itself (AE) or the posterior mean (VAE).</summary>
+    public Tensor EncodeMean(Tensor x)
+    {
+        using var scope = NewDisposeScope();
+        return Encode(x).Mean.MoveToOuterDisposeScope();
+    }
+
+    /// <summary>The loss on a batch; <paramref name="rng"/> draws any noise the model needs. <paramref name="klWeight"/>
+    /// multiplies the KL term's weight beta: below 1 during a KL warm-up, 1 otherwise and in every evaluation.</summary>
+    public abstract LossTerms Loss(Tensor x, Generator? rng, double klWeight = 1.0);
+
+    /// <summary>Codes drawn from <see cref="Prior"/>, [n, d] float32: what every sample picture, the Fréchet distance and
+    /// <see cref="TrainedModel.Sample"/> decode.</summary>
+    public Tensor SamplePrior(long n, Generator rng) => (Prior ?? throw new LatentLabException(
+        $"{Config.Name} is an autoencoder without a fitted sampler: it has no prior to sample from; run 'latent evaluate' first")).Sample(n, rng);
+
+    /// <summary>log w = log p(x|z) + log p(z) - log q(z|x) for <paramref name="k"/> draws z ~ q(z|x) per image of
+    /// <paramref name="x"/> (whose posterior is <paramref name="q"/>): [k, B] nats. The importance weights of the IWAE
+    /// objective and of the likelihood estimate (Burda et al. 2015), written once.</summary>
+    public Tensor LogWeights(Posteriors.Posterior q, Tensor x, int k, Generator? rng)
+    {
+        if (!IsVariational || Prior is not { } prior) throw new InvalidOperationException($"{Config.Name} has no posterior density");
+        using var scope = NewDisposeScope();
+        var (z, logQ) = q.Sample(k, rng);                                        // [k, B, d], [k, B]
+        long n = x.shape[0], d = z.shape[2];
+        var logits = Decode(z.view(k * n, d)).view(k, n, -1);
+        var logPxGivenZ = Likelihood.LogBernoulli(logits, x.flatten(1));          // [k, B]
+        return (logPxGivenZ + prior.LogDensity(z) - logQ).MoveToOuterDisposeScope();
+    }
 
     /// <summary>The type of the encoder's and decoder's weights and activations: float32, or bfloat16 for a
     /// mixed-precision twin (<see cref="Twin"/>). Inputs are cast to it on the way in, outputs back to float32 on the

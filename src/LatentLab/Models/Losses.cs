@@ -22,9 +22,4 @@ public static class Losses
             _ => throw new ArgumentOutOfRangeException(nameof(kind)),
         };
     }
-
-    /// <summary>KL(N(mu, exp(logVar)) || N(0, I)) per image, in nats, summed over latent dimensions: shape [B].</summary>
-    /// <remarks>Closed form of Kingma &amp; Welling (2014), appendix B.</remarks>
-    public static Tensor GaussianKl(Tensor mu, Tensor logVar) =>
-        (mu.square() + logVar.exp() - logVar - 1).sum(1) * 0.5;
 }

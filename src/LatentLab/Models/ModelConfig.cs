@@ -55,6 +55,20 @@ public sealed record ModelConfig(
 
     public const int MaxIwaeSamples = 5000;
 
+    /// <summary>A VAE's prior family, as <see cref="Priors.PriorRegistry"/> names it: "standard" (N(0, I)), "vamp",
+    /// "mog". Written to config.json only when it is not the standard normal, so earlier runs read as before.</summary>
+    [JsonIgnore]
+    public string Prior { get; init; } = Priors.PriorRegistry.Standard;
+
+    [JsonInclude, JsonPropertyName("prior"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    string? PriorInFile { get => Prior == Priors.PriorRegistry.Standard ? null : Prior; init => Prior = value ?? Priors.PriorRegistry.Standard; }
+
+    /// <summary>The prior's components: the VampPrior's pseudo-inputs, the mixture's Gaussians; 0 for N(0, I).</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
+    public int PriorComponents { get; init; }
+
+    public const int MaxPriorComponents = 10_000;
+
     /// <summary>Values per image, as the MLP's first layer sees them.</summary>
     [JsonIgnore] public int InputDim => Image.Pixels;
 
@@ -69,6 +83,13 @@ public sealed record ModelConfig(
         if (IwaeSamples > 1 && Kind != ModelKind.Vae) throw new LatentLabException("--objective iwae needs a VAE: an AE has no posterior to sample");
         if (IwaeSamples > 1 && !Beta.Equals(1.0)) throw new LatentLabException("--objective iwae bounds log p(x) itself: it takes no --beta");
         if (IwaeSamples > 1 && Recon != ReconstructionLoss.Bce) throw new LatentLabException("--objective iwae needs the Bernoulli likelihood (--recon bce)");
+        var prior = Priors.PriorRegistry.Get(Prior);
+        if (Prior != Priors.PriorRegistry.Standard && Kind != ModelKind.Vae)
+            throw new LatentLabException("--prior needs a VAE: an AE has no prior while it trains (it samples from a density fitted afterwards, --sampler)");
+        if (prior.DefaultComponents > 0 && PriorComponents is < 1 or > MaxPriorComponents)
+            throw new LatentLabException($"--prior-components must be between 1 and {MaxPriorComponents:N0}, got {PriorComponents}");
+        if (prior.DefaultComponents == 0 && PriorComponents != 0)
+            throw new LatentLabException($"--prior-components needs a prior with components ({Priors.PriorRegistry.WithComponents}), not {Prior}");
         if (HiddenDims.Count == 0 || HiddenDims.Any(h => h < 1))
             throw new LatentLabException("hidden layer widths must be positive");
         Image.Validate();
@@ -86,9 +107,12 @@ public sealed record ModelConfig(
     /// <summary>This preset with some settings changed; the name records each change, so a variant trains into a
     /// folder of its own (vae_2d with --beta 4 becomes vae_2d-beta4, with --arch conv vae_2d-conv).</summary>
     public ModelConfig WithOverrides(int? latentDim = null, double? beta = null, ReconstructionLoss? recon = null, Architecture? arch = null,
-        int? iwaeSamples = null, IReadOnlyList<int>? convChannels = null, IReadOnlyList<int>? hiddenDims = null)
+        int? iwaeSamples = null, IReadOnlyList<int>? convChannels = null, IReadOnlyList<int>? hiddenDims = null,
+        string? prior = null, int? priorComponents = null)
     {
         var name = Name;
+        if (priorComponents is not null && prior is null && Prior == Priors.PriorRegistry.Standard)
+            throw new LatentLabException($"--prior-components needs --prior {Priors.PriorRegistry.WithComponents}");
         if (arch is { } a && a != Arch) name += $"-{a.ToString().ToLowerInvariant()}";
         if (convChannels is { } cc)
         {
@@ -105,8 +129,14 @@ public sealed record ModelConfig(
         if (beta is { } b && !b.Equals(Beta)) name += $"-beta{b.ToString(System.Globalization.CultureInfo.InvariantCulture)}";
         if (recon is { } r && r != Recon) name += $"-{r.ToString().ToLowerInvariant()}";
         if (iwaeSamples is { } k && k != IwaeSamples) name += $"-iwae{k}";
+        string newPrior = prior ?? Prior;
+        int components = newPrior == Prior && priorComponents is null ? PriorComponents
+            : priorComponents ?? Priors.PriorRegistry.Get(newPrior).DefaultComponents;
+        if (newPrior != Prior || components != PriorComponents)
+            name += newPrior == Priors.PriorRegistry.Standard ? "-standard" : $"-{newPrior}{components}";
         var changed = this with { Name = name, LatentDim = latentDim ?? LatentDim, Beta = beta ?? Beta, Recon = recon ?? Recon, Arch = arch ?? Arch,
-            IwaeSamples = iwaeSamples ?? IwaeSamples, RequestedConvChannels = convChannels ?? RequestedConvChannels };
+            IwaeSamples = iwaeSamples ?? IwaeSamples, RequestedConvChannels = convChannels ?? RequestedConvChannels,
+            Prior = newPrior, PriorComponents = components };
         if (changed.Arch == Architecture.Conv && Arch != Architecture.Conv) changed = changed with { HiddenDims = [ConvHidden] };
         if (hiddenDims is not null) changed = changed with { HiddenDims = [.. hiddenDims] };
         // Channels for larger images than the preset's (four layers for 64x64) are checked by ForImages once the images are known.
@@ -144,7 +174,8 @@ public sealed record ModelConfig(
     public bool Equals(ModelConfig? other) =>
         other is not null && Name == other.Name && Kind == other.Kind && LatentDim == other.LatentDim &&
         HiddenDims.SequenceEqual(other.HiddenDims) && Image == other.Image && Arch == other.Arch &&
-        ConvChannels.SequenceEqual(other.ConvChannels) && Beta.Equals(other.Beta) && Recon == other.Recon && IwaeSamples == other.IwaeSamples;
+        ConvChannels.SequenceEqual(other.ConvChannels) && Beta.Equals(other.Beta) && Recon == other.Recon && IwaeSamples == other.IwaeSamples &&
+        Prior == other.Prior && PriorComponents == other.PriorComponents;
 
     public override int GetHashCode() => HashCode.Combine(Name, Kind, LatentDim, Image, Arch, Beta, Recon);
 }

@@ -56,7 +56,7 @@ public static class SweepRunner
             if (trainer.Train(resume: true, training, cancel) == TrainingOutcome.Interrupted) return PointOutcome.Interrupted;
             var options = new EvaluationOptions(point.Kind == Models.ModelKind.Vae ? plan.Spec.IwaeK : 0, point.Seed, point.Training.Binarize, featureNetFolder).Validate();
             var metrics = Evaluator.Evaluate(trainer.Model, data, options, evaluation);
-            Json.WriteFile(folder.MetricsPath, metrics);
+            folder.SaveEvaluation(metrics, trainer.Model, data);
             return PointOutcome.Completed;
         }
     }

@@ -18,6 +18,22 @@ public sealed record RunFolder(string Root)
     /// <summary>The model measured on the test split (written by latent evaluate).</summary>
     public string MetricsPath => Path.Combine(Root, "metrics.json");
 
+    /// <summary>An autoencoder's fitted sampler (<see cref="Models.Samplers.SamplerFile"/>), written with metrics.json.</summary>
+    public string SamplerPath => Path.Combine(Root, Models.Samplers.SamplerFile.FileName);
+
+    /// <summary>Writes what an evaluation leaves: an AE's fitted sampler first (fitted to its training codes of
+    /// <paramref name="data"/> if the evaluation did not leave one on this model), then metrics.json, the file whose
+    /// presence says the run is measured.</summary>
+    public void SaveEvaluation(Evaluation.Metrics metrics, Models.Autoencoder model, Data.Dataset data)
+    {
+        if (!model.IsVariational)
+        {
+            Evaluation.Evaluator.EnsureSampler(model, data);
+            Models.Samplers.SamplerFile.Save(model.FittedSampler!, SamplerPath);
+        }
+        IO.Json.WriteFile(MetricsPath, metrics);
+    }
+
     /// <summary>Test codes after every epoch, for 2-d models (<see cref="LatentSnapshots"/>).</summary>
     public string SnapshotsPath => Path.Combine(Root, LatentSnapshots.FileName);
 
@@ -45,6 +61,7 @@ public sealed record RunFolder(string Root)
         try
         {
             Models.ModelFile.Load(model, ModelPath);
+            if (!model.IsVariational && File.Exists(SamplerPath)) model.UseSampler(Models.Samplers.SamplerFile.Load(SamplerPath, model.Config.LatentDim));
             return model;
         }
         catch

@@ -155,8 +155,7 @@ public sealed class Trainer : IDisposable
             long step = (long)(epoch - 1) * batches + batch;
             _adam.LearningRate = Config.LearningRateAt(step, (long)Config.Epochs * batches);
             var computing = _compute ?? Model;
-            computing.KlWeight = Config.KlWeightAt(step, batches);
-            var terms = computing.Loss(x, _rng);
+            var terms = computing.Loss(x, _rng, Config.KlWeightAt(step, batches));
             // One scalar read per step: on a CPU, libtorch runs eagerly, so this costs microseconds, and it lets a
             // NaN stop training at the step where it appears instead of an epoch later.
             double loss = terms.Total.item<float>();
@@ -230,7 +229,6 @@ public sealed class Trainer : IDisposable
     /// <summary>Mean loss terms per image of <paramref name="images"/>, as <see cref="EvaluateTest"/>.</summary>
     (double Loss, double Recon, double Kl) EvaluateOn(Tensor images)
     {
-        Model.KlWeight = 1.0;
         Model.eval();
         using var noGrad = no_grad();
         using var sampler = new Generator((ulong)Config.Seed + 1);

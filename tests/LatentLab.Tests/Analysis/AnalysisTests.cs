@@ -48,12 +48,12 @@ public class AnalysisTests
         var covariance = tensor(new[,] { { 4.0, 1.2 }, { 1.2, 1.0 } });
         using var l = linalg.cholesky(covariance);
         using var points = randn(50_000, 2, dtype: ScalarType.Float64, generator: rng).mm(l.t()) + tensor(new[] { 2.0, -1.0 });
-        using var fit = GaussianFit.Fit(points);
+        using var fit = LatentLab.Models.Samplers.GaussianSampler.Fit(points);
         Assert.True(fit.Mean.allclose(tensor(new[] { 2.0, -1.0 }), atol: 0.03));
         Assert.True(fit.Covariance.allclose(covariance, atol: 0.08));
         using var samples = fit.Sample(50_000, rng);
         Assert.Equal(ScalarType.Float32, samples.dtype);
-        using var refit = GaussianFit.Fit(samples);
+        using var refit = LatentLab.Models.Samplers.GaussianSampler.Fit(samples);
         Assert.True(refit.Covariance.allclose(covariance, atol: 0.1));
     }
 }

@@ -40,10 +40,11 @@ public class ModelTests
     {
         using var mu = tensor(new float[] { 0.5f, -1f }, [1, 2]);
         using var logVar = tensor(new float[] { -0.4f, 0.3f }, [1, 2]);
-        double exact = Losses.GaussianKl(mu, logVar).item<float>();
+        using var prior = new LatentLab.Models.Priors.StandardNormalPrior(2);
+        double exact = prior.KlPerDimension(mu, logVar)!.sum().item<float>();
         // E_q[log q(z) - log p(z)] estimated from many samples.
         var g = new Generator(7);
-        using var z = VariationalAutoencoder.Reparameterize(mu.expand(400_000, 2), logVar.expand(400_000, 2), g);
+        using var z = new LatentLab.Models.Posteriors.DiagonalGaussianPosterior(mu.expand(400_000, 2), logVar.expand(400_000, 2)).Sample(g);
         using var logQ = (-0.5 * ((z - mu).square() / logVar.exp() + logVar + Math.Log(2 * Math.PI))).sum(1);
         using var logP = (-0.5 * (z.square() + Math.Log(2 * Math.PI))).sum(1);
         // The estimate's standard error here is about 0.002 nats; allow five of them.

@@ -1,14 +1,37 @@
+using LatentLab.Models.Posteriors;
 using static TorchSharp.torch;
 
 namespace LatentLab.Models.Ae;
 
-/// <summary>Plain autoencoder: a deterministic code z = f(x); the loss is the reconstruction term alone,
-/// in the same units as the VAE's, so the two are comparable.</summary>
+/// <summary>Plain autoencoder: a deterministic code z = f(x) (a point-mass "posterior"); the loss is the reconstruction
+/// term alone, in the same units as the VAE's, so the two are comparable. Its "prior" is a sampler fitted to its
+/// training codes after training (Ghosh et al. 2020's ex-post density estimation).</summary>
 public sealed class DeterministicAutoencoder(ModelConfig config) : Autoencoder(config, config.LatentDim)
 {
-    public override Tensor EncodeMean(Tensor x) => EncoderOutput(x);
+    public override bool IsVariational => false;
 
-    public override LossTerms Loss(Tensor x, Generator? rng)
+    /// <summary>The fitted sampler (<see cref="Samplers"/>); null until one is fitted or loaded.</summary>
+    public override Priors.Prior? Prior => Sampler;
+
+    public Priors.Prior? Sampler { get; set; }
+
+    public override void FitSampler(Tensor trainCodes) => UseSampler(Samplers.GaussianSampler.Fit(trainCodes));
+
+    public override void UseSampler(Priors.Prior sampler)
+    {
+        Sampler?.Dispose();
+        Sampler = sampler;
+    }
+
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing) Sampler?.Dispose();
+        base.Dispose(disposing);
+    }
+
+    public override PointMassPosterior Encode(Tensor x) => new(EncoderOutput(x));
+
+    public override LossTerms Loss(Tensor x, Generator? rng, double klWeight = 1.0)
     {
         using var scope = NewDisposeScope();
         var reconstruction = Losses.Reconstruction(Decode(EncodeMean(x)), x, Config.Recon);

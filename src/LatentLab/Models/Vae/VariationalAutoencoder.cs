@@ -1,66 +1,56 @@
+using LatentLab.Models.Posteriors;
+using LatentLab.Models.Priors;
 using static TorchSharp.torch;
 
 namespace LatentLab.Models.Vae;
 
-/// <summary>VAE (Kingma &amp; Welling 2014): Gaussian encoder q(z|x) = N(mu, exp(logVar)), Bernoulli decoder.</summary>
-/// <remarks>Loss = reconstruction + beta * KL(q(z|x) || N(0, I)): the negative ELBO for beta = 1, nats per image; with
+/// <summary>VAE (Kingma &amp; Welling 2014): Gaussian encoder q(z|x) = N(mu, exp(logVar)), a prior from
+/// <see cref="PriorRegistry"/> (N(0, I) unless <c>--prior</c> says otherwise), Bernoulli decoder.</summary>
+/// <remarks>Loss = reconstruction + beta * KL(q(z|x) || p(z)): the negative ELBO for beta = 1, nats per image; with
 /// <see cref="ModelConfig.IwaeSamples"/> k > 1, the negative importance-weighted bound (Burda et al. 2015).</remarks>
-public sealed class VariationalAutoencoder(ModelConfig config) : Autoencoder(config, 2 * config.LatentDim)
+public sealed class VariationalAutoencoder : Autoencoder
 {
-    /// <summary>The posterior's mean and log-variance, each [B, latentDim].</summary>
-    public (Tensor Mu, Tensor LogVar) Encode(Tensor x)
+    readonly Prior prior;
+
+    public VariationalAutoencoder(ModelConfig config) : base(config, 2 * config.LatentDim)
     {
-        var halves = EncoderOutput(x).chunk(2, dim: 1);
-        return (halves[0], halves[1]);
+        prior = PriorRegistry.Get(config.Prior).Build(config, Encode);
+        register_module("prior", prior);
     }
 
-    /// <summary>z = mu + sigma * eps with eps ~ N(0, I): a sample whose gradient flows to mu and logVar.</summary>
-    public static Tensor Reparameterize(Tensor mu, Tensor logVar, Generator? rng)
-    {
-        var eps = randn(mu.shape, dtype: mu.dtype, device: mu.device, generator: rng);
-        return mu + eps * (logVar * 0.5).exp();
-    }
+    public override bool IsVariational => true;
+    public override Prior Prior => prior;
 
-    public override Tensor EncodeMean(Tensor x)
-    {
-        using var scope = NewDisposeScope();
-        return Encode(x).Mu.MoveToOuterDisposeScope();
-    }
+    /// <summary>The posterior: the encoder's output split into mean and log-variance, each [B, latentDim].</summary>
+    public override DiagonalGaussianPosterior Encode(Tensor x) => DiagonalGaussianPosterior.FromEncoderOutput(EncoderOutput(x));
 
-    public override LossTerms Loss(Tensor x, Generator? rng)
+    public override LossTerms Loss(Tensor x, Generator? rng, double klWeight = 1.0)
     {
         if (Config.IwaeSamples > 1) return ImportanceWeightedLoss(x, Config.IwaeSamples, rng);
         using var scope = NewDisposeScope();
-        var (mu, logVar) = Encode(x);
-        var z = Reparameterize(mu, logVar, rng);
+        var q = Encode(x);
+        var z = q.Sample(rng);
         var reconstruction = Losses.Reconstruction(Decode(z), x, Config.Recon);
-        var kl = Losses.GaussianKl(mu, logVar).mean();
-        var total = reconstruction + kl * (Config.Beta * KlWeight);
+        var kl = Objectives.Kl(q, prior, z).mean();
+        var total = reconstruction + kl * (Config.Beta * klWeight);
         scope.MoveToOuter(total, reconstruction, kl);
         return new LossTerms(total, reconstruction, kl);
     }
 
-    const double Log2Pi = 1.8378770664093453;
-
     /// <summary>-log (1/k) sum_i w_i, w_i = p(x|z_i) p(z_i) / q(z_i|x), z_i ~ q(z|x) reparameterized: the IWAE loss
     /// (Burda et al. 2015), nats per image, averaged over the batch. Its terms for display: the reconstruction
-    /// -log p(x|z) averaged over the k samples, and the closed-form KL.</summary>
+    /// -log p(x|z) averaged over the k samples, and the KL (closed form, or its estimate at the first sample).</summary>
     public LossTerms ImportanceWeightedLoss(Tensor x, int k, Generator? rng)
     {
         using var scope = NewDisposeScope();
-        var (mu, logVar) = Encode(x);
-        long n = x.shape[0], d = mu.shape[1];
-        var eps = randn([k, n, d], dtype: mu.dtype, device: mu.device, generator: rng);
-        var z = mu + eps * (logVar * 0.5).exp();                                       // [k, n, d]
+        var q = Encode(x);
+        var (z, logQ) = q.Sample(k, rng);                                            // [k, n, d], [k, n]
+        long n = x.shape[0], d = z.shape[2];
         var logits = Decode(z.view(k * n, d)).view(k, n, -1);
-        var flat = x.flatten(1);
-        var logPxGivenZ = (logits * flat).sum([2]) - nn.functional.softplus(logits).sum([2]);   // [k, n], log Bernoulli
-        var logPz = -0.5 * (z.square() + Log2Pi).sum([2]);
-        var logQz = -0.5 * (eps.square() + logVar + Log2Pi).sum([2]);
-        var bound = (logPxGivenZ + logPz - logQz).logsumexp(0) - Math.Log(k);          // [n]
-        var total = -bound.mean();
+        var logPxGivenZ = Likelihood.LogBernoulli(logits, x.flatten(1));               // [k, n]
+        var total = -Objectives.ImportanceWeightedBound(logPxGivenZ + prior.LogDensity(z) - logQ).mean();
         var reconstruction = -logPxGivenZ.mean();
-        var kl = Losses.GaussianKl(mu, logVar).mean();
+        var kl = (q.KlPerDimension(prior)?.sum([1]) ?? (logQ - prior.LogDensity(z))[0]).mean();
         scope.MoveToOuter(total, reconstruction, kl);
         return new LossTerms(total, reconstruction, kl);
     }

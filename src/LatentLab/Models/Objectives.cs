@@ -1,0 +1,28 @@
+using LatentLab.Models.Posteriors;
+using LatentLab.Models.Priors;
+using static TorchSharp.torch;
+
+namespace LatentLab.Models;
+
+/// <summary>The objectives, written once in terms of log p(x|z), log p(z) and log q(z|x), nats per image.</summary>
+public static class Objectives
+{
+    /// <summary>KL(q(z|x) || p(z)) per image, [B]: the closed form where the prior has one (summed over dimensions),
+    /// else the one-sample Monte-Carlo estimate log q(z|x) - log p(z) at the reparameterized <paramref name="z"/>
+    /// (Kingma &amp; Welling 2014, eq. 6 against eq. 7).</summary>
+    public static Tensor Kl(Posterior q, Prior prior, Tensor z) =>
+        q.KlPerDimension(prior)?.sum([1]) ?? q.LogDensity(z) - prior.LogDensity(z);
+
+    /// <summary>log (1/k) sum_i w_i over the first dimension of <paramref name="logWeights"/> [k, B]: the importance-
+    /// weighted bound on log p(x) (Burda et al. 2015), [B]. k = 1 is the ELBO.</summary>
+    public static Tensor ImportanceWeightedBound(Tensor logWeights) => logWeights.logsumexp(0) - Math.Log(logWeights.shape[0]);
+}
+
+/// <summary>The decoder's likelihood p(x|z).</summary>
+public static class Likelihood
+{
+    /// <summary>log Bernoulli(x; sigmoid(l)) = x l - softplus(l), summed over pixels: [..., B] for logits [..., B, P] and
+    /// images [B, P] (binary, or intensities in [0, 1] read as the Bernoulli's cross-entropy).</summary>
+    public static Tensor LogBernoulli(Tensor logits, Tensor flatImages) =>
+        (logits * flatImages).sum([-1]) - nn.functional.softplus(logits).sum([-1]);
+}

@@ -1,0 +1,27 @@
+using static TorchSharp.torch;
+
+namespace LatentLab.Models.Posteriors;
+
+/// <summary>q(z|x) for a batch of images, built from the encoder's output: what the objectives, the likelihood estimate
+/// and the figures ask of a posterior, whatever its family.</summary>
+public abstract class Posterior
+{
+    /// <summary>The code used for pictures and metrics: the posterior mean (or the code itself), [B, d].</summary>
+    public abstract Tensor Mean { get; }
+
+    /// <summary>False for a point mass (a plain autoencoder's code): it has no density, so no ELBO or likelihood.</summary>
+    public abstract bool HasDensity { get; }
+
+    /// <summary><paramref name="k"/> reparameterized draws z ~ q(z|x), [k, B, d], each with its log q(z|x) in nats, [k, B].</summary>
+    public abstract (Tensor Z, Tensor LogQ) Sample(int k, Generator? rng);
+
+    /// <summary>log q(z|x) of codes z [..., B, d]: shape [..., B].</summary>
+    public abstract Tensor LogDensity(Tensor z);
+
+    /// <summary>One reparameterized draw per image, [B, d].</summary>
+    public abstract Tensor Sample(Generator? rng);
+
+    /// <summary>KL(q(z|x) || p(z)) per image and latent dimension, [B, d], in closed form where the prior gives one
+    /// (<see cref="Priors.Prior.KlPerDimension"/>); null otherwise, and the objectives estimate log q - log p at a sample.</summary>
+    public abstract Tensor? KlPerDimension(Priors.Prior prior);
+}

@@ -1,0 +1,43 @@
+using static TorchSharp.torch;
+
+namespace LatentLab.Models.Priors;
+
+/// <summary>The VampPrior (Tomczak &amp; Welling 2018): p(z) = (1/K) sum_k q(z | u_k), the model's own posterior at K
+/// learned pseudo-inputs u_k, images kept in [0, 1] by a hard tanh and initialised near 0.05 as in the paper's code.</summary>
+public sealed class VampPrior : Prior
+{
+    readonly TorchSharp.Modules.Parameter pseudo_inputs;
+    readonly Func<Tensor, Posteriors.DiagonalGaussianPosterior> _encode;
+
+    public VampPrior(ModelConfig config, Func<Tensor, Posteriors.DiagonalGaussianPosterior> encode) : base("prior")
+    {
+        if (config.PriorComponents < 1) throw new LatentLabException($"--prior-components must be at least 1, got {config.PriorComponents}");
+        var shape = config.Image;
+        pseudo_inputs = nn.Parameter(normal(0.05, 0.01, [config.PriorComponents, shape.Channels, shape.Height, shape.Width]));
+        _encode = encode;
+        RegisterComponents();
+    }
+
+    public int Components => (int)pseudo_inputs.shape[0];
+    public override string Description => $"VampPrior, {Components} pseudo-inputs";
+
+    /// <summary>The pseudo-inputs as images in [0, 1], [K, C, H, W].</summary>
+    public Tensor PseudoInputs() => nn.functional.hardtanh(pseudo_inputs, 0, 1);
+
+    public override Tensor LogDensity(Tensor z)
+    {
+        using var scope = NewDisposeScope();
+        var q = _encode(PseudoInputs());
+        var logWeights = full(Components, -Math.Log(Components), dtype: ScalarType.Float32);
+        return DiagonalMixtureLogDensity(z, q.Mu, q.LogVar, logWeights).MoveToOuterDisposeScope();
+    }
+
+    public override Tensor Sample(long n, Generator rng)
+    {
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        var q = _encode(PseudoInputs());
+        var logWeights = zeros(Components);
+        return DiagonalMixtureSample(n, q.Mu, q.LogVar, logWeights, rng).MoveToOuterDisposeScope();
+    }
+}
