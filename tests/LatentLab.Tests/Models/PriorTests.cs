@@ -58,15 +58,23 @@ public class PriorTests
 
     [Theory]
     [InlineData("standard", 0)]
+    [InlineData("mog", 3)]
     [InlineData("vamp", 4)]
     public void EachPriorIntegratesToOneOverThePlane(string name, int components)
     {
         using var model = TinyVae(name, components);
+        if (model.Prior is MixturePrior mixture)
+        {
+            // Away from the initial equal weights and unit variances, so the test covers the general case.
+            using var noGrad = no_grad();
+            foreach (var p in mixture.parameters()) p.add_(randn(p.shape, generator: new Generator(9)) * 0.5);
+        }
         // The rectangle rule on a smooth density that vanishes at the edges: error far below 1e-4 at this spacing (0.02).
         Assert.InRange(IntegralOverPlane(model.Prior!), 1 - 1e-4, 1 + 1e-4);
     }
 
     [Theory]
+    [InlineData("mog", 3)]
     [InlineData("vamp", 4)]
     public void SamplesHaveThePriorsMeanAndSpread(string name, int components)
     {
@@ -100,5 +108,30 @@ public class PriorTests
         ModelFile.Load(other, dir["m.safetensors"]);
         using var z = randn(10, 2);
         Assert.True(model.Prior!.LogDensity(z).eq(other.Prior!.LogDensity(z)).all().item<bool>());
+    }
+
+    [Fact]
+    public void TheElboOfAMixturePriorEstimatesTheKlAtTheSampleAndTrains()
+    {
+        using var data = Fixtures.MnistSlice();
+        manual_seed(0);
+        using var model = Autoencoder.Create(ModelRegistry.Get("vae_2d").WithOverrides(prior: "mog", priorComponents: 5));
+        Assert.Equal("vae_2d-mog5", model.Config.Name);
+        var before = model.named_parameters().Single(p => p.name == "prior.means").parameter.detach().clone();
+        using var adam = new LatentLab.Training.FlatAdam(model.parameters(), 1e-3);
+        using var rng = new Generator(1);
+        var losses = new List<double>();
+        for (int step = 0; step < 30; step++)
+        {
+            using var scope = NewDisposeScope();
+            adam.ZeroGrad();
+            var terms = model.Loss(data.TrainImages.narrow(0, step * 16 % 500, 64), rng);
+            losses.Add(terms.Total.item<float>());
+            terms.Total.backward();
+            adam.Step();
+        }
+        Assert.True(losses[^1] < losses[0] - 50, $"{losses[0]} -> {losses[^1]}");
+        // The prior's parameters received gradients and moved.
+        Assert.False(model.named_parameters().Single(p => p.name == "prior.means").parameter.eq(before).all().item<bool>(), "the mixture's means did not train");
     }
 }

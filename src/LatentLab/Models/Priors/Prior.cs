@@ -67,6 +67,7 @@ public static class PriorRegistry
     [
         new(Standard, "N(0, I), the fixed standard normal (Kingma & Welling 2014)", 0, (c, _) => new StandardNormalPrior(c.LatentDim)),
         new("vamp", "VampPrior: a mixture of the posteriors at K learned pseudo-inputs (Tomczak & Welling 2018)", 500, (c, encode) => new VampPrior(c, encode)),
+        new("mog", "a learned mixture of K diagonal Gaussians", 10, (c, _) => new MixturePrior(c.LatentDim, c.PriorComponents)),
     ];
 
     /// <summary>"vamp or mog": the families that take <c>--prior-components</c>, for messages.</summary>
