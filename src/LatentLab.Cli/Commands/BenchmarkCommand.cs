@@ -96,7 +96,7 @@ public static class BenchmarkCommand
         using var test = testSize is { } t && t < data.TestCount ? binarizedTest.narrow(0, 0, t) : binarizedTest.alias();
         console.Out.MarkupLineInterpolated($"benchmark{(quick ? " (quick)" : "")}: {string.Join(", ", rows.Select(r => r.Name))} on dynamically binarized MNIST, log p(x) on {test.shape[0]:N0} test images binarized once, {threads} threads; results in {folder}");
 
-        var results = new List<(Row Row, int EpochsTrained, double TrainSeconds, LikelihoodResult Likelihood)>();
+        var results = new List<(Row Row, int EpochsTrained, double TrainSeconds, LikelihoodResult Likelihood, Evaluation.PlaneLikelihood? Exact)>();
         foreach (var row in rows)
         {
             var config = row.Model.ForImages(data.Shape);
@@ -137,7 +137,18 @@ public static class BenchmarkCommand
             });
             if (likelihood is null) return Interrupted(console);
             console.Out.MarkupLineInterpolated($"{row.Name}: log p(x) >= {likelihood.LogPx:0.00} ± {likelihood.StandardError:0.00} nats (k = {row.K:N0}, {likelihood.Images:N0} images, {likelihood.Seconds:0} s)");
-            results.Add((row, trainer.History.Count, trainer.History.Sum(h => h.Seconds), likelihood));
+            // A 2-d model's log p(x) itself, by integration over the plane: how far the estimate's bound is from it.
+            Evaluation.PlaneLikelihood? exact = null;
+            if (Evaluation.PlaneIntegral.Applies(vae))
+            {
+                await console.Out.Status().StartAsync($"{row.Name}: exact log p(x) over the plane", async ctx =>
+                {
+                    var progress = new SynchronousProgress<string>(s => ctx.Status($"{row.Name}: {s}"));
+                    exact = await TorchRuntime.Run(() => Evaluation.PlaneIntegral.LogLikelihood(vae, test, progress, cancel));
+                });
+                console.Out.MarkupLineInterpolated($"{row.Name}: log p(x) = {exact!.Mean:0.00} by integration over the plane (each image to within {exact.MaxChange:0.000} nats)");
+            }
+            results.Add((row, trainer.History.Count, trainer.History.Sum(h => h.Seconds), likelihood, exact));
         }
 
         var table = Markdown(results, quick);
@@ -154,6 +165,8 @@ public static class BenchmarkCommand
             k = r.Likelihood.K,
             test_images = r.Likelihood.Images,
             estimate_seconds = r.Likelihood.Seconds,
+            log_px_exact = r.Exact?.Mean,
+            log_px_exact_error = r.Exact?.MaxChange,
             published = PublishedFigures.For(r.Row.Name),
         }).ToList());
         console.Out.Write(new Text(table));
@@ -169,7 +182,7 @@ public static class BenchmarkCommand
 
     /// <summary>benchmark.md: per row our figure (with its standard error, k, images, epochs and wall time) and each
     /// published figure with its source and the difference, in the published figure's own metric.</summary>
-    static string Markdown(IReadOnlyList<(Row Row, int EpochsTrained, double TrainSeconds, LikelihoodResult Likelihood)> results, bool quick)
+    static string Markdown(IReadOnlyList<(Row Row, int EpochsTrained, double TrainSeconds, LikelihoodResult Likelihood, Evaluation.PlaneLikelihood? Exact)> results, bool quick)
     {
         static string F(double v) => v.ToString("0.00", CultureInfo.InvariantCulture);
         var md = new StringBuilder();
@@ -178,15 +191,16 @@ public static class BenchmarkCommand
         md.AppendLine("Written by `latent benchmark" + (quick ? " --quick" : "") + "`. Training on dynamically binarized images (each pixel drawn afresh from its intensity), "
                       + "the test split binarized once (seed 0); our figure is the importance-weighted bound on log p(x) (Burda et al. 2015) with k samples per image, "
                       + "± its standard error over the test images. NLL = -log p(x), nats per image; lower is better. The published figures and their sources are in "
-                      + "`src/LatentLab/Benchmarks/published.json`.");
+                      + "`src/LatentLab/Benchmarks/published.json`. A 2-d model's row also gives log p(x) itself, by integration over the plane (\"exact\").");
         md.AppendLine();
-        md.AppendLine("| our model | ours | k | test images | epochs | training | estimate | published | published figure | difference | source |");
-        md.AppendLine("|---|---:|---:|---:|---:|---:|---:|---|---:|---:|---|");
-        foreach (var (row, epochs, trainSeconds, l) in results)
+        md.AppendLine("| our model | ours | exact | k | test images | epochs | training | estimate | published | published figure | difference | source |");
+        md.AppendLine("|---|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|---|");
+        foreach (var (row, epochs, trainSeconds, l, exact) in results)
         {
             var published = PublishedFigures.For(row.Name).ToList();
             string Ours(string metric) => metric == "log_px" ? $"log p(x) {F(l.LogPx)} ± {F(l.StandardError)}" : $"NLL {F(-l.LogPx)} ± {F(l.StandardError)}";
-            string Prefix(string metric) => $"| {row.Model.Name} | {Ours(metric)} | {l.K:N0} | {l.Images:N0} | {epochs} | {trainSeconds:0} s | {l.Seconds:0} s ";
+            string Exact(string metric) => exact is null ? "—" : metric == "log_px" ? F(exact.Mean) : F(-exact.Mean);
+            string Prefix(string metric) => $"| {row.Model.Name} | {Ours(metric)} | {Exact(metric)} | {l.K:N0} | {l.Images:N0} | {epochs} | {trainSeconds:0} s | {l.Seconds:0} s ";
             if (published.Count == 0) { md.AppendLine(Prefix("nll") + "| — | — | — | — |"); continue; }
             foreach (var p in published)
             {

@@ -63,6 +63,7 @@ public static class EvaluateCommand
             table.AddRow("test_elbo", F(m.TestElbo, "F2"), "nats/image");
             table.AddRow("test_kl", F(m.TestKl, "F2"), "nats/image");
             if (m.TestLogPxIwae is not null) table.AddRow($"test_log_px_iwae (k={m.IwaeK})", F(m.TestLogPxIwae, "F2"), "nats/image");
+            if (m.TestLogPxExact is not null) table.AddRow("test_log_px_exact", F(m.TestLogPxExact, "F2"), $"nats/image, by integration over the plane (error < {F(m.TestLogPxExactError, "F3")})");
             table.AddRow("active_units", $"{m.ActiveUnits} of {m.LatentMean.Length}", "");
         }
         table.AddRow("knn_accuracy (k=5)", F(m.KnnAccuracy, "P2"), "");

@@ -10,8 +10,9 @@ namespace LatentLab.Evaluation;
 /// use); null skips the two distances.</param>
 /// <param name="Precision">The number format of the encoder's and decoder's products (a bfloat16 twin of the model
 /// for bf16); every metric is computed in float32 or float64 either way.</param>
+/// <param name="ExactLikelihood">For a 2-d VAE, also log p(x) by integration over the plane (<see cref="PlaneIntegral"/>).</param>
 public sealed record EvaluationOptions(int IwaeK = 1000, long Seed = 0, bool Binarize = false, string? FeatureNetFolder = null,
-    Runtime.Precision Precision = Runtime.Precision.Fp32)
+    Runtime.Precision Precision = Runtime.Precision.Fp32, bool ExactLikelihood = true)
 {
     public const int MaxIwaeK = 1_000_000;
 
@@ -104,6 +105,14 @@ public static class Evaluator
             logPx = cat(estimates, 0).mean().item<double>();
         }
 
+        // A 2-d VAE's log p(x) itself, by integration over the plane: what the bound above approaches.
+        PlaneLikelihood? plane = null;
+        if (options.ExactLikelihood && PlaneIntegral.Applies(model))
+        {
+            progress?.Report("exact log p(x) over the plane");
+            plane = PlaneIntegral.LogLikelihood(model, x, progress);
+        }
+
         // Sample quality as a number: Fréchet distances in the features of the dataset's own classifier.
         double? sampleFrechet = null, reconFrechet = null, trainTest = null, netAccuracy = null;
         string? netSha = null;
@@ -143,7 +152,8 @@ public static class Evaluator
             DatasetSha256: data.Sha256, Binarized: options.Binarize,
             SampleFrechet: sampleFrechet, ReconFrechet: reconFrechet, FrechetTrainTest: trainTest, FrechetNetSha256: netSha, FrechetNetAccuracy: netAccuracy,
             Precision: model.ComputeType == ScalarType.BFloat16 ? Runtime.Precision.Bf16 : Runtime.Precision.Fp32,
-            Cpu: Runtime.Cpu.Current);
+            Cpu: Runtime.Cpu.Current,
+            TestLogPxExact: plane?.Mean, TestLogPxExactError: plane?.MaxChange);
     }
 
     /// <summary>Makes sure <paramref name="model"/> has something to sample from: an AE without a fitted sampler gets

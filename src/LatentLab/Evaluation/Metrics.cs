@@ -7,6 +7,10 @@ namespace LatentLab.Evaluation;
 /// <param name="TestBce">Reconstruction negative log-likelihood -log p(x|z) at z = the mean code, nats per image.</param>
 /// <param name="TestElbo">Evidence lower bound, one posterior sample per image, averaged (VAEs).</param>
 /// <param name="TestLogPxIwae">Importance-weighted bound on log p(x) with <see cref="IwaeK"/> samples (VAEs).</param>
+/// <param name="TestLogPxExact">log p(x) itself for a 2-d VAE, by integration over the plane
+/// (<see cref="PlaneIntegral"/>): what <see cref="TestLogPxIwae"/> bounds from below.</param>
+/// <param name="TestLogPxExactError">The largest change of an image's value at its grid's last refinement: the
+/// integration's stated error, nats.</param>
 /// <param name="ActiveUnits">Dimensions whose Cov_x(E_q[z|x]) exceeds 0.01 (Burda et al. 2015).</param>
 /// <param name="LatentMean">Mean of the test codes per dimension (z = mu for VAEs).</param>
 /// <param name="KnnAccuracy">5-nearest-neighbour accuracy of test codes among training codes (Euclidean); absent
@@ -53,4 +57,6 @@ public sealed record Metrics(
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? FrechetNetSha256 = null,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] double? FrechetNetAccuracy = null,
     Runtime.Precision Precision = Runtime.Precision.Fp32,
-    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] Runtime.CpuInfo? Cpu = null);
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] Runtime.CpuInfo? Cpu = null,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] double? TestLogPxExact = null,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] double? TestLogPxExactError = null);

@@ -77,6 +77,13 @@ public class BenchmarkTests
         Assert.Contains("Burda", table);
         Assert.DoesNotContain("vae_32d-conv", table);
         var first = File.ReadAllText(dir["benchmark/benchmark.json"]);
+        // The 2-d row also has log p(x) by integration over the plane, which its bound lies below (up to the bound's noise).
+        var rows = System.Text.Json.JsonDocument.Parse(first).RootElement.EnumerateArray().ToList();
+        var twoD = rows.Single(r => r.GetProperty("row").GetString() == "vae_2d");
+        double exact = twoD.GetProperty("log_px_exact").GetDouble(), bound = twoD.GetProperty("log_px").GetDouble();
+        Assert.True(bound <= exact + 3 * twoD.GetProperty("standard_error").GetDouble(), $"bound {bound} above log p(x) = {exact}");
+        Assert.True(twoD.GetProperty("log_px_exact_error").GetDouble() < LatentLab.Evaluation.PlaneIntegral.Tolerance);
+        Assert.Equal(System.Text.Json.JsonValueKind.Null, rows.Single(r => r.GetProperty("row").GetString() == "vae_32d").GetProperty("log_px_exact").ValueKind);
 
         // Again: training is complete and the estimates' files are finished, so the same numbers come back.
         (exit, _, error) = await LatentCommand.RunAsync(args);
@@ -87,6 +94,19 @@ public class BenchmarkTests
         (exit, _, error) = await LatentCommand.RunAsync(["benchmark", "--models", "vae_64d", "--data-dir", Fixtures.MnistSliceFolder, "--out", dir.Path]);
         Assert.Equal(2, exit);
         Assert.Contains("unknown row 'vae_64d'", error);
+    }
+
+    [Fact]
+    public async Task APriorRowTrainsIntoAFolderNamedAfterItsPrior()
+    {
+        using var dir = new TempDir();
+        var (exit, _, error) = await LatentCommand.RunAsync(["benchmark", "--quick", "--models", "vae_2d", "--prior", "vamp", "--prior-components", "5",
+            "--k", "4", "--test-size", "20", "--data-dir", Fixtures.MnistSliceFolder, "--out", dir.Path]);
+        Assert.True(exit == 0, error);
+        Assert.Contains("| vae_2d-vamp5 | log p(x) ", File.ReadAllText(dir["benchmark/benchmark.md"]));
+        var model = System.Text.Json.JsonDocument.Parse(File.ReadAllText(dir["benchmark/vae_2d-vamp5/config.json"])).RootElement.GetProperty("model");
+        Assert.Equal("vamp", model.GetProperty("prior").GetString());
+        Assert.Equal(5, model.GetProperty("prior_components").GetInt32());
     }
 
     [Fact]
