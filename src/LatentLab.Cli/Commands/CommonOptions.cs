@@ -35,6 +35,19 @@ public static class CommonOptions
             .Select(f => $"{f.Name} (default {f.DefaultComponents})")),
     };
 
+    public static Option<string?> Sampler() => new("--sampler")
+    {
+        Description = "What an AE samples from, fitted to its training codes after training: " +
+                      string.Join("; ", Models.Samplers.SamplerRegistry.Families.Select(f => $"{f.Name} ({f.Summary})")) + ". Default gaussian",
+    };
+
+    public static Option<int?> SamplerComponents() => new("--sampler-components")
+    {
+        Description = "Components of --sampler gmm (default 10)",
+    };
+
+    public static string? ParseSampler(string? value) => value is null ? null : Models.Samplers.SamplerRegistry.Get(value.ToLowerInvariant()).Name;
+
     /// <summary>--prior checked against the registry: one line naming the families when it is not one of them.</summary>
     public static string? ParsePrior(string? value) => value is null ? null : Models.Priors.PriorRegistry.Get(value.ToLowerInvariant()).Name;
 

@@ -71,6 +71,8 @@ public static class EvaluateCommand
         if (m.SampleFrechet is not null)
         {
             table.AddRow("sample_frechet", F(m.SampleFrechet, "F2"), $"classifier features (its test accuracy {F(m.FrechetNetAccuracy, "P2")})");
+            foreach (var (sampler, distance) in m.SampleFrechetBySampler ?? new Dictionary<string, double>())
+                table.AddRow($"  with the {sampler} sampler", F(distance, "F2"), "classifier features");
             table.AddRow("recon_frechet", F(m.ReconFrechet, "F2"), "classifier features");
             table.AddRow("frechet_train_test", F(m.FrechetTrainTest, "F2"), "training images against test images: the floor");
         }

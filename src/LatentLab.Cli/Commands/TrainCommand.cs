@@ -30,6 +30,8 @@ public static class TrainCommand
     static readonly Option<string?> ArchOption = CommonOptions.Arch();
     static readonly Option<string?> PriorOption = CommonOptions.Prior();
     static readonly Option<int?> PriorComponentsOption = CommonOptions.PriorComponents();
+    static readonly Option<string?> SamplerOption = CommonOptions.Sampler();
+    static readonly Option<int?> SamplerComponentsOption = CommonOptions.SamplerComponents();
     static readonly Option<string?> ConvChannelsOption = CommonOptions.ConvChannels();
     static readonly Option<string?> HiddenDimsOption = CommonOptions.HiddenDims();
     static readonly Option<string> ObjectiveOption = new("--objective")
@@ -58,7 +60,7 @@ public static class TrainCommand
     {
         var command = new Command("train", "Train one model, evaluating the test split after every epoch");
         Option[] options = [ ModelOption, DatasetOption, EpochsOption, BatchSizeOption, LearningRateOption, SeedOption,
-                     ThreadsOption, OutOption, DataDirOption, LatentDimOption, BetaOption, ReconOption, ArchOption, PriorOption, PriorComponentsOption, ConvChannelsOption, HiddenDimsOption, ObjectiveOption, KOption, ResumeOption, BinarizeOption, NoTensorBoardOption, PrecisionOption, LrScheduleOption, KlWarmupOption, ValidationOption, PatienceOption,
+                     ThreadsOption, OutOption, DataDirOption, LatentDimOption, BetaOption, ReconOption, ArchOption, PriorOption, PriorComponentsOption, SamplerOption, SamplerComponentsOption, ConvChannelsOption, HiddenDimsOption, ObjectiveOption, KOption, ResumeOption, BinarizeOption, NoTensorBoardOption, PrecisionOption, LrScheduleOption, KlWarmupOption, ValidationOption, PatienceOption,
                      TrainSizeOption, TestSizeOption, IwaeKOption, .. DatasetChoice.FolderFlags()];
         foreach (var option in options)
             command.Add(option);
@@ -73,7 +75,8 @@ public static class TrainCommand
             parse.GetValue(LatentDimOption), parse.GetValue(BetaOption), ParseRecon(parse.GetValue(ReconOption)), CommonOptions.ParseArch(parse.GetValue(ArchOption)),
             IwaeSamples(parse.GetValue(ObjectiveOption)!, parse.GetValue(KOption)),
             CommonOptions.ParseCounts(parse.GetValue(ConvChannelsOption), "--conv-channels"), CommonOptions.ParseCounts(parse.GetValue(HiddenDimsOption), "--hidden-dims"),
-            CommonOptions.ParsePrior(parse.GetValue(PriorOption)), parse.GetValue(PriorComponentsOption));
+            CommonOptions.ParsePrior(parse.GetValue(PriorOption)), parse.GetValue(PriorComponentsOption),
+            CommonOptions.ParseSampler(parse.GetValue(SamplerOption)), parse.GetValue(SamplerComponentsOption));
         var training = new TrainingConfig(parse.GetValue(EpochsOption), parse.GetValue(BatchSizeOption),
             parse.GetValue(LearningRateOption), parse.GetValue(SeedOption), parse.GetValue(BinarizeOption))
         {

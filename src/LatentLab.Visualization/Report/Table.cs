@@ -24,6 +24,8 @@ public static class Table
         new("kNN accuracy (k=5)", "", "higher", m => F(m.Metrics.KnnAccuracy, "P2")),
         new("linear probe accuracy", "", "higher", m => F(m.Metrics.LinearProbeAccuracy, "P2")),
         new("samples' Fréchet distance (classifier features)", "", "lower", m => F(m.Metrics.SampleFrechet, "0.00")),
+        new("an AE's samples' Fréchet distance by sampler", "", "lower", m => m.Metrics.SampleFrechetBySampler is { Count: > 0 } bySampler
+            ? string.Join(", ", bySampler.Select(s => $"{s.Key} {F(s.Value, "0.00")}")) : "—"),
         new("reconstructions' Fréchet distance", "", "lower", m => F(m.Metrics.ReconFrechet, "0.00")),
         new("epochs", "", "", m => m.EpochsTrained.ToString(CultureInfo.InvariantCulture)),
         new("precision (training / evaluation)", "", "", m => $"{Runtime.Precisions.Name(m.Training.Precision)} / {Runtime.Precisions.Name(m.Metrics.Precision)}"),

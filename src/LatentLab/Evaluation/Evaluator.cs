@@ -115,6 +115,7 @@ public static class Evaluator
 
         // Sample quality as a number: Fréchet distances in the features of the dataset's own classifier.
         double? sampleFrechet = null, reconFrechet = null, trainTest = null, netAccuracy = null;
+        Dictionary<string, double>? bySampler = null;
         string? netSha = null;
         if (options.FeatureNetFolder is { } cache && data.HasLabels)
         {
@@ -129,6 +130,24 @@ public static class Evaluator
                 if (model.Prior is null) model.FitSampler(trainCodes!);
                 var z = model.SamplePrior(n, rng);
                 sampleFrechet = FeatureNet.FrechetDistance(net.EmbedAll(DecodeAll(model, z)), real);
+                if (!variational)
+                {
+                    // Every sampler family fitted to the same training codes, the model's own among them.
+                    bySampler = new Dictionary<string, double>();
+                    foreach (var family in Models.Samplers.SamplerRegistry.Families)
+                    {
+                        if (family.Name == model.Config.Sampler)
+                        {
+                            bySampler[Models.Samplers.SamplerRegistry.Label(family.Name, model.Config.SamplerComponents)] = sampleFrechet.Value;
+                            continue;
+                        }
+                        string label = Models.Samplers.SamplerRegistry.Label(family.Name, family.DefaultComponents);
+                        progress?.Report($"Fréchet distances: samples of the {label} sampler");
+                        using var familyRng = new Generator((ulong)options.Seed + 5);
+                        using var fitted = family.Fit(trainCodes!, family.DefaultComponents, 0);
+                        bySampler[label] = FeatureNet.FrechetDistance(net.EmbedAll(DecodeAll(model, fitted.Sample(n, familyRng))), real);
+                    }
+                }
                 reconFrechet = FeatureNet.FrechetDistance(net.EmbedAll(DecodeAll(model, testCodes.to(ScalarType.Float32))), real);
                 trainTest = FeatureNet.FrechetDistance(net.EmbedAll(data.TrainImages.narrow(0, 0, Math.Min(n, data.TrainCount))), real);
             }
@@ -153,7 +172,7 @@ public static class Evaluator
             SampleFrechet: sampleFrechet, ReconFrechet: reconFrechet, FrechetTrainTest: trainTest, FrechetNetSha256: netSha, FrechetNetAccuracy: netAccuracy,
             Precision: model.ComputeType == ScalarType.BFloat16 ? Runtime.Precision.Bf16 : Runtime.Precision.Fp32,
             Cpu: Runtime.Cpu.Current,
-            TestLogPxExact: plane?.Mean, TestLogPxExactError: plane?.MaxChange);
+            TestLogPxExact: plane?.Mean, TestLogPxExactError: plane?.MaxChange, SampleFrechetBySampler: bySampler);
     }
 
     /// <summary>Makes sure <paramref name="model"/> has something to sample from: an AE without a fitted sampler gets

@@ -21,6 +21,8 @@ namespace LatentLab.Evaluation;
 /// from a Gaussian fitted to its training codes) and the test images, in the 128 penultimate-layer features of this
 /// dataset's own small classifier (<see cref="FeatureNet"/>): a classifier-feature distance, not the Inception FID.
 /// Lower is better; absent without labels or when not asked for.</param>
+/// <param name="SampleFrechetBySampler">For an AE, the same distance for samples of each sampler family fitted to its
+/// training codes ("gaussian", "gmm10"), its own among them: which density of the codes gives the better samples.</param>
 /// <param name="ReconFrechet">The same distance between the test images' reconstructions and the test images.</param>
 /// <param name="FrechetTrainTest">The same distance between as many training images and the test images: the floor a
 /// perfect model's samples would reach, up to sampling noise.</param>
@@ -59,4 +61,5 @@ public sealed record Metrics(
     Runtime.Precision Precision = Runtime.Precision.Fp32,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] Runtime.CpuInfo? Cpu = null,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] double? TestLogPxExact = null,
-    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] double? TestLogPxExactError = null);
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] double? TestLogPxExactError = null,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] IReadOnlyDictionary<string, double>? SampleFrechetBySampler = null);

@@ -69,6 +69,20 @@ public sealed record ModelConfig(
 
     public const int MaxPriorComponents = 10_000;
 
+    /// <summary>What an AE samples from, fitted to its training codes after training (<see cref="Samplers.SamplerRegistry"/>):
+    /// "gaussian" or "gmm". Written to config.json only when it is not the Gaussian.</summary>
+    [JsonIgnore]
+    public string Sampler { get; init; } = Samplers.SamplerRegistry.Gaussian;
+
+    [JsonInclude, JsonPropertyName("sampler"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    string? SamplerInFile { get => Sampler == Samplers.SamplerRegistry.Gaussian ? null : Sampler; init => Sampler = value ?? Samplers.SamplerRegistry.Gaussian; }
+
+    /// <summary>The sampler's components (the mixture's Gaussians); 0 for the single Gaussian.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
+    public int SamplerComponents { get; init; }
+
+    public const int MaxSamplerComponents = 1000;
+
     /// <summary>Values per image, as the MLP's first layer sees them.</summary>
     [JsonIgnore] public int InputDim => Image.Pixels;
 
@@ -90,6 +104,13 @@ public sealed record ModelConfig(
             throw new LatentLabException($"--prior-components must be between 1 and {MaxPriorComponents:N0}, got {PriorComponents}");
         if (prior.DefaultComponents == 0 && PriorComponents != 0)
             throw new LatentLabException($"--prior-components needs a prior with components ({Priors.PriorRegistry.WithComponents}), not {Prior}");
+        var sampler = Samplers.SamplerRegistry.Get(Sampler);
+        if (Sampler != Samplers.SamplerRegistry.Gaussian && Kind != ModelKind.Ae)
+            throw new LatentLabException("--sampler needs an AE: a VAE samples from its prior (--prior)");
+        if (sampler.DefaultComponents > 0 && SamplerComponents is < 1 or > MaxSamplerComponents)
+            throw new LatentLabException($"--sampler-components must be between 1 and {MaxSamplerComponents:N0}, got {SamplerComponents}");
+        if (sampler.DefaultComponents == 0 && SamplerComponents != 0)
+            throw new LatentLabException($"--sampler-components needs --sampler gmm, not {Sampler}");
         if (HiddenDims.Count == 0 || HiddenDims.Any(h => h < 1))
             throw new LatentLabException("hidden layer widths must be positive");
         Image.Validate();
@@ -108,7 +129,7 @@ public sealed record ModelConfig(
     /// folder of its own (vae_2d with --beta 4 becomes vae_2d-beta4, with --arch conv vae_2d-conv).</summary>
     public ModelConfig WithOverrides(int? latentDim = null, double? beta = null, ReconstructionLoss? recon = null, Architecture? arch = null,
         int? iwaeSamples = null, IReadOnlyList<int>? convChannels = null, IReadOnlyList<int>? hiddenDims = null,
-        string? prior = null, int? priorComponents = null)
+        string? prior = null, int? priorComponents = null, string? sampler = null, int? samplerComponents = null)
     {
         var name = Name;
         if (priorComponents is not null && prior is null && Prior == Priors.PriorRegistry.Standard)
@@ -134,9 +155,15 @@ public sealed record ModelConfig(
             : priorComponents ?? Priors.PriorRegistry.Get(newPrior).DefaultComponents;
         if (newPrior != Prior || components != PriorComponents)
             name += newPrior == Priors.PriorRegistry.Standard ? "-standard" : $"-{newPrior}{components}";
+        string newSampler = sampler ?? Sampler;
+        if (samplerComponents is not null && sampler is null && Sampler == Samplers.SamplerRegistry.Gaussian)
+            throw new LatentLabException("--sampler-components needs --sampler gmm");
+        int samplerK = newSampler == Sampler && samplerComponents is null ? SamplerComponents
+            : samplerComponents ?? Samplers.SamplerRegistry.Get(newSampler).DefaultComponents;
+        if (newSampler != Sampler || samplerK != SamplerComponents) name += $"-{Samplers.SamplerRegistry.Label(newSampler, samplerK)}";
         var changed = this with { Name = name, LatentDim = latentDim ?? LatentDim, Beta = beta ?? Beta, Recon = recon ?? Recon, Arch = arch ?? Arch,
             IwaeSamples = iwaeSamples ?? IwaeSamples, RequestedConvChannels = convChannels ?? RequestedConvChannels,
-            Prior = newPrior, PriorComponents = components };
+            Prior = newPrior, PriorComponents = components, Sampler = newSampler, SamplerComponents = samplerK };
         if (changed.Arch == Architecture.Conv && Arch != Architecture.Conv) changed = changed with { HiddenDims = [ConvHidden] };
         if (hiddenDims is not null) changed = changed with { HiddenDims = [.. hiddenDims] };
         // Channels for larger images than the preset's (four layers for 64x64) are checked by ForImages once the images are known.
@@ -175,7 +202,7 @@ public sealed record ModelConfig(
         other is not null && Name == other.Name && Kind == other.Kind && LatentDim == other.LatentDim &&
         HiddenDims.SequenceEqual(other.HiddenDims) && Image == other.Image && Arch == other.Arch &&
         ConvChannels.SequenceEqual(other.ConvChannels) && Beta.Equals(other.Beta) && Recon == other.Recon && IwaeSamples == other.IwaeSamples &&
-        Prior == other.Prior && PriorComponents == other.PriorComponents;
+        Prior == other.Prior && PriorComponents == other.PriorComponents && Sampler == other.Sampler && SamplerComponents == other.SamplerComponents;
 
     public override int GetHashCode() => HashCode.Combine(Name, Kind, LatentDim, Image, Arch, Beta, Recon);
 }

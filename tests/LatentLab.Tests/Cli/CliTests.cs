@@ -40,6 +40,9 @@ public class CliTests
     [Fact] public void UnknownPrior() => AssertOneLineError(Run("train", "--model", "vae_32d", "--prior", "flat"), "--prior must be one of standard, vamp, mog");
     [Fact] public void PriorOnAnAutoencoder() => AssertOneLineError(Run("train", "--model", "ae_32d", "--prior", "mog"), "--prior needs a VAE");
     [Fact] public void PriorComponentsWithoutAPrior() => AssertOneLineError(Run("train", "--model", "vae_2d", "--prior-components", "5"), "--prior-components needs --prior vamp or mog");
+    [Fact] public void MixtureSamplerOnAVae() => AssertOneLineError(Run("train", "--model", "vae_32d", "--sampler", "gmm"), "--sampler needs an AE");
+    [Fact] public void UnknownSampler() => AssertOneLineError(Run("train", "--model", "ae_32d", "--sampler", "flow"), "--sampler must be one of gaussian, gmm");
+    [Fact] public void MixtureSamplerWithNoComponents() => AssertOneLineError(Run("train", "--model", "ae_32d", "--sampler", "gmm", "--sampler-components", "0"), "--sampler-components must be between 1 and");
     [Fact] public void BenchmarkBadPrior() => AssertOneLineError(Run("benchmark", "--prior", "vamp", "--prior-components", "-3"), "--prior-components must be between 1 and");
     [Fact] public void BenchmarkBadConvChannels() => AssertOneLineError(Run("benchmark", "--conv-channels", "64,,128"), "--conv-channels must be positive whole numbers");
     [Fact] public void BenchmarkZeroHiddenWidth() => AssertOneLineError(Run("benchmark", "--hidden-dims", "0"), "--hidden-dims must be positive whole numbers");

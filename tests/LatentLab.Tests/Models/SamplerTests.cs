@@ -40,3 +40,83 @@ public class SamplerTests
         Assert.Equal(model.Decode(model.SampleCodes(5, seed: 3)), model.Sample(5, seed: 3));
     }
 }
+
+public class GaussianMixtureSamplerTests
+{
+    /// <summary>Three well-separated clusters in 2-d, 3,000 points each.</summary>
+    static Tensor Clusters(Generator rng)
+    {
+        var centres = tensor(new[,] { { -4.0, 0.0 }, { 3.0, 3.0 }, { 2.0, -4.0 } });
+        var spread = tensor(new[,] { { 1.0, 0.3 }, { 0.3, 0.5 } });
+        return cat(Enumerable.Range(0, 3).Select(k => randn(3000, 2, dtype: ScalarType.Float64, generator: rng).mm(spread) + centres[k]).ToList(), 0);
+    }
+
+    [Fact]
+    public void EmRaisesTheTrainingCodesLikelihoodAtEveryIteration()
+    {
+        using var rng = new Generator(1);
+        using var points = Clusters(rng);
+        using var gmm = GaussianMixtureSampler.Fit(points, 3, seed: 0);
+        var history = gmm.LogLikelihoods;
+        Assert.True(history.Count > 2, "EM ran more than one iteration");
+        // EM never lowers the likelihood; 1e-12 relative leaves room for float64 rounding of the mean.
+        for (int i = 1; i < history.Count; i++)
+            Assert.True(history[i] >= history[i - 1] - 1e-12 * Math.Abs(history[i - 1]), $"iteration {i}: {history[i]} after {history[i - 1]}");
+        // And it finds the three clusters: the means are the centres, the weights a third each.
+        var means = gmm.Means.data<double>().ToArray();
+        foreach (var (x, y) in new[] { (-4.0, 0.0), (3.0, 3.0), (2.0, -4.0) })
+            Assert.Contains(Enumerable.Range(0, 3), k => Math.Abs(means[2 * k] - x) < 0.1 && Math.Abs(means[2 * k + 1] - y) < 0.1);
+        Assert.All(gmm.Weights.data<double>().ToArray(), w => Assert.InRange(w, 0.32, 0.35));
+        // The same seed fits the same mixture.
+        using var again = GaussianMixtureSampler.Fit(points, 3, seed: 0);
+        Assert.True(again.Means.eq(gmm.Means).all().item<bool>());
+    }
+
+    [Fact]
+    public void ItsDensityIntegratesToOneAndItsSamplesFollowIt()
+    {
+        using var rng = new Generator(2);
+        using var points = Clusters(rng);
+        using var gmm = GaussianMixtureSampler.Fit(points, 4, seed: 3);
+        using var scope = NewDisposeScope();
+        var u = linspace(-12, 12, 1201, dtype: ScalarType.Float64);
+        var grid = meshgrid([u, u], indexing: "ij");
+        var z = stack([grid[0].flatten(), grid[1].flatten()], 1);
+        var density = gmm.LogDensity(z).to(ScalarType.Float64).exp();
+        double h = 24.0 / 1200;
+        Assert.InRange((density.sum() * h * h).item<double>(), 1 - 1e-4, 1 + 1e-4);
+        // Samples: their mean is the mixture's mean (sum of weights times means), within 0.05 at 100,000 draws.
+        var samples = gmm.Sample(100_000, rng).to(ScalarType.Float64);
+        var mixtureMean = (gmm.Weights.unsqueeze(1) * gmm.Means).sum([0]);
+        Assert.True(samples.mean([0]).allclose(mixtureMean, atol: 0.05));
+    }
+
+    [Fact]
+    public void ASavedMixtureLoadsAsTheSameDensity()
+    {
+        using var dir = new TempDir();
+        using var rng = new Generator(4);
+        using var points = Clusters(rng);
+        using var gmm = GaussianMixtureSampler.Fit(points, 3, seed: 0);
+        SamplerFile.Save(gmm, dir["sampler.safetensors"]);
+        using var loaded = Assert.IsType<GaussianMixtureSampler>(SamplerFile.Load(dir["sampler.safetensors"], 2));
+        using var z = randn(50, 2);
+        Assert.True(loaded.LogDensity(z).allclose(gmm.LogDensity(z), rtol: 1e-6));
+    }
+
+    [Fact]
+    public async Task AnAeWithTheMixtureSamplerMeasuresEverySampler()
+    {
+        using var dir = new TempDir();
+        var (exit, _, error) = await LatentCommand.RunAsync("train", "--model", "ae_2d", "--sampler", "gmm", "--sampler-components", "3", "--epochs", "1",
+            "--iwae-k", "0", "--no-tensorboard", "--data-dir", Fixtures.MnistSliceFolder, "--out", dir.Path);
+        Assert.True(exit == 0, error);
+        var run = new LatentLab.Training.RunFolder(dir["mnist/ae_2d-gmm3"]);
+        using var model = run.LoadModel();
+        Assert.IsType<GaussianMixtureSampler>(model.Prior);
+        using var metrics = System.Text.Json.JsonDocument.Parse(File.ReadAllText(run.MetricsPath));
+        var bySampler = metrics.RootElement.GetProperty("sample_frechet_by_sampler");
+        Assert.True(bySampler.GetProperty("gaussian").GetDouble() > 0);
+        Assert.Equal(metrics.RootElement.GetProperty("sample_frechet").GetDouble(), bySampler.GetProperty("gmm3").GetDouble(), 1e-9);
+    }
+}

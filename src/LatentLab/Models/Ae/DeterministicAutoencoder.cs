@@ -15,7 +15,10 @@ public sealed class DeterministicAutoencoder(ModelConfig config) : Autoencoder(c
 
     public Priors.Prior? Sampler { get; set; }
 
-    public override void FitSampler(Tensor trainCodes) => UseSampler(Samplers.GaussianSampler.Fit(trainCodes));
+    /// <summary>Fits the config's sampler (<see cref="ModelConfig.Sampler"/>) with seed 0: a function of the codes alone,
+    /// so every program that fits it gets the same one.</summary>
+    public override void FitSampler(Tensor trainCodes) =>
+        UseSampler(Samplers.SamplerRegistry.Get(Config.Sampler).Fit(trainCodes, Config.SamplerComponents, 0));
 
     public override void UseSampler(Priors.Prior sampler)
     {
