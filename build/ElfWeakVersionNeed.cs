@@ -1,5 +1,5 @@
 // Makes one symbol-version requirement of an ELF64 shared library "weak" (VER_FLG_WEAK), so the
-// dynamic loader accepts an older library that lacks that version. See README "TorchSharp on Linux".
+// dynamic loader accepts an older library that lacks that version. See docs/torchsharp-on-linux.md.
 //
 // Why this exists: libLibTorchSharp.so (TorchSharp 0.107) was linked against GCC 13's libstdc++ and
 // lists GLIBCXX_3.4.32 in .gnu.version_r, but the only symbol of that version

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# A one-node Slurm on this machine for tests/sweep.sh, from Debian's slurm-wlm and munge (see README, "Sweeps"):
+# A one-node Slurm on this machine for tests/sweep.sh, from Debian's slurm-wlm and munge (see docs/sweeps.md):
 #   tests/slurm.sh up DIR    installs the packages when missing, writes the configuration, starts munged, slurmctld
 #                            and slurmd, waits for the node to be idle; their process ids go to DIR/pids
 #   tests/slurm.sh down DIR  stops exactly the daemons that `up` started
