@@ -2,7 +2,6 @@ using LatentLab.Analysis;
 using LatentLab.Data;
 using LatentLab.Evaluation;
 using LatentLab.Models;
-using LatentLab.Models.Vae;
 using LatentLab.Training;
 using ScottPlot;
 using static TorchSharp.torch;
@@ -92,6 +91,16 @@ public static class Visualizer
             cancel.ThrowIfCancellationRequested();
             progress?.Report("decoded manifold");
             Png(Manifold(model, codes, prior.IsStandardNormal, shape), F("manifold.png"), 900, 900);
+        }
+
+        if (PriorAndPosterior.Applies(model))
+        {
+            cancel.ThrowIfCancellationRequested();
+            progress?.Report("prior and posterior");
+            var picture = PriorAndPosterior.Compute(model, data.TestImages, labels, options.Seed);
+            using var bitmap = PriorPosteriorFigure.Draw(picture, classNames);
+            Raster.SavePng(bitmap, F("prior_and_posterior.png"));
+            written.Add(F("prior_and_posterior.png"));
         }
 
         cancel.ThrowIfCancellationRequested();
@@ -208,6 +217,7 @@ public static class Visualizer
         var files = new List<string> { "figures/latent_scatter.png" };
         if (config.LatentDim > 2) files.Add("figures/latent_tsne.png");
         if (config.LatentDim == 2) files.Add("figures/manifold.png");
+        if (config.LatentDim == 2 && config.Kind == ModelKind.Vae) files.Add("figures/prior_and_posterior.png");
         files.AddRange(["figures/reconstructions.png", "figures/samples.png", "figures/latent_histograms.png"]);
         if (config.Kind == ModelKind.Vae && config.Prior == Models.Priors.PriorRegistry.Standard) files.Add("figures/kl_per_dim.png");
         files.AddRange(["figures/training_curves.png", "animations/sampling.gif", "animations/interpolation.gif"]);

@@ -29,6 +29,7 @@ public static class ExportCommand
             var files = OnnxExport.Write(model, target);
             console.Out.MarkupLineInterpolated($"wrote {files.Encoder} (input image [[batch, {model.Config.Image.Channels}, {model.Config.Image.Height}, {model.Config.Image.Width}]] in [[0, 1]]; outputs {string.Join(", ", files.EncoderOutputs)} [[batch, {model.Config.LatentDim}]])");
             console.Out.MarkupLineInterpolated($"wrote {files.Decoder} (input code [[batch, {model.Config.LatentDim}]]; output image in [[0, 1]]); ONNX opset {OnnxExport.Opset}");
+            console.Out.MarkupLineInterpolated($"wrote {files.Prior} (what to sample codes from: {model.Prior!.Description})");
             return ExitCodes.Success;
         });
         return command;

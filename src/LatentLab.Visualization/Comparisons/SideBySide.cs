@@ -4,7 +4,6 @@ using LatentLab.Data;
 using LatentLab.Evaluation;
 using LatentLab.IO;
 using LatentLab.Models;
-using LatentLab.Models.Vae;
 using LatentLab.Training;
 using ScottPlot;
 using SkiaSharp;
@@ -56,6 +55,26 @@ public static class SideBySide
         Save(Reconstructions(runs, data, out var reconstructionSentences), "reconstructions.png", "The same test images, reconstructed by each model", reconstructionSentences,
             runs, "reconstructions.png");
 
+        // Prior and aggregate posterior of every 2-d VAE, one row each (shown even for one such model: the default
+        // comparison has one, and the picture is what its report should teach).
+        var priorRuns = runs.Where(r => PriorAndPosterior.Applies(r.Model)).ToList();
+        if (priorRuns.Count >= 1)
+        {
+            cancel.ThrowIfCancellationRequested();
+            progress?.Report("comparison: prior and posterior");
+            var labels = data.TestLabels.to(ScalarType.Int32).data<int>().ToArray();
+            var classNames = data.HasLabels ? data.ClassNames : Visualizer.UnlabelledClassNames;
+            var pictures = priorRuns.Select(r => PriorAndPosterior.Compute(r.Model, data.TestImages, labels, seed)).ToList();
+            var drawn = pictures.Select(p => PriorPosteriorFigure.Draw(p, classNames)).ToList();
+            var stacked = Stack(drawn);
+            Save(stacked, "prior_and_posterior.png",
+                "The prior, the posteriors and their average",
+                [.. pictures.Select(PriorPosteriorFigure.Sentence).Select(t => t + "."),
+                 "Left: the prior's contours under the test codes, with the 1-σ ellipse of q(z|x) for 200 test images; right: the average of "
+                 + "the posteriors, q(z), over the prior. Where q(z) has mass the prior lacks, or holes where the prior has mass, "
+                 + "samples from the prior decode to images unlike the data."], priorRuns, "prior_and_posterior.png");
+        }
+
         var planes = runs.Where(r => r.Model.Config.LatentDim == 2).ToList();
         if (planes.Count >= 2)
         {
@@ -100,6 +119,22 @@ public static class SideBySide
             Save(Traversals(wide, data, out var traversalSentence), "traversals.png", "Traversals of the most active dimensions", [traversalSentence]);
         }
         return figures;
+    }
+
+    /// <summary>Bitmaps one under the other, each disposed once copied (and not read after: a disposed SKBitmap's size
+    /// is a native call on a freed handle).</summary>
+    static SKBitmap Stack(IReadOnlyList<SKBitmap> parts)
+    {
+        var bitmap = Raster.Blank(parts.Max(p => p.Width), parts.Sum(p => p.Height));
+        using var canvas = new SKCanvas(bitmap);
+        int top = 0;
+        foreach (var part in parts)
+        {
+            canvas.DrawBitmap(part, 0, top);
+            top += part.Height;
+            part.Dispose();
+        }
+        return bitmap;
     }
 
     /// <summary>Test images of each class as columns (the first of each class; the first ten without labels); a row of

@@ -7,7 +7,9 @@ using static TorchSharp.torch;
 namespace LatentLab.Export;
 
 /// <summary>What <see cref="OnnxExport.Write"/> produced: the two files and the names of their inputs and outputs.</summary>
-public sealed record OnnxFiles(string Encoder, string Decoder, IReadOnlyList<string> EncoderOutputs);
+/// <param name="Prior">prior.safetensors: what a program needs to sample codes for the decoder (a VAE's prior, an AE's
+/// fitted sampler), its metadata saying how (<c>prior</c>, <c>how_to_sample</c>).</param>
+public sealed record OnnxFiles(string Encoder, string Decoder, IReadOnlyList<string> EncoderOutputs, string Prior);
 
 /// <summary>Exports a trained model as two ONNX graphs (opset <see cref="Opset"/>, built with OnnxSharp's classes of
 /// ONNX's protobuf schema): <c>encoder.onnx</c> maps <c>image</c> [batch, C, H, W] (intensities in [0, 1]) to <c>mean</c>
@@ -24,10 +26,27 @@ public static class OnnxExport
     {
         Directory.CreateDirectory(folder);
         var (encoder, decoder, outputs) = Build(model);
-        var files = new OnnxFiles(Path.Combine(folder, "encoder.onnx"), Path.Combine(folder, "decoder.onnx"), outputs);
+        var files = new OnnxFiles(Path.Combine(folder, "encoder.onnx"), Path.Combine(folder, "decoder.onnx"), outputs, Path.Combine(folder, "prior.safetensors"));
         AtomicFile.WriteAllBytes(files.Encoder, encoder.ToByteArray());
         AtomicFile.WriteAllBytes(files.Decoder, decoder.ToByteArray());
+        WritePrior(model, files.Prior);
         return files;
+    }
+
+    /// <summary>prior.safetensors: the prior's (or the AE's fitted sampler's) tensors and how to sample from them.</summary>
+    static void WritePrior(Autoencoder model, string path)
+    {
+        var prior = model.Prior ?? throw new LatentLabException(
+            $"{model.Config.Name} is an autoencoder without a fitted sampler (sampler.safetensors); run 'latent evaluate' first");
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        var (tensors, how) = prior.Portable();
+        SafeTensors.Write(path, tensors, new Dictionary<string, string>
+        {
+            ["prior"] = model.IsVariational ? model.Config.Prior : $"sampler:{model.Config.Sampler}",
+            ["latent_dim"] = model.Config.LatentDim.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["how_to_sample"] = how,
+        });
     }
 
     public static (ModelProto Encoder, ModelProto Decoder, IReadOnlyList<string> EncoderOutputs) Build(Autoencoder model)

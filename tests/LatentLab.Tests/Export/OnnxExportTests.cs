@@ -97,4 +97,54 @@ public class OnnxExportTests
         Assert.Single(unwritable.Error.Split('\n', StringSplitOptions.RemoveEmptyEntries));
         Assert.Contains("--to /proc/latentlab-export", unwritable.Error);
     }
+
+    /// <summary>prior.safetensors and its recipe: for the VampPrior, the pseudo-inputs run through encoder.onnx give the
+    /// mixture whose density is the model's log p(z); for an AE, the fitted sampler's mean and covariance.</summary>
+    [Fact]
+    public async Task ThePriorBesideTheOnnxFilesSamplesAsTheModelDoes()
+    {
+        using var dir = new TempDir();
+        string[] common = ["--data-dir", Fixtures.MnistSliceFolder, "--out", dir.Path, "--epochs", "1", "--iwae-k", "0", "--no-tensorboard"];
+        Assert.Equal(0, (await Run(["train", "--model", "vae_2d", "--prior", "vamp", "--prior-components", "4", .. common])).Exit);
+        Assert.Equal(0, (await Run(["train", "--model", "ae_2d", .. common])).Exit);
+        Assert.Equal(0, (await Run("export", "--model", "vae_2d-vamp4", "--out", dir.Path)).Exit);
+        Assert.Equal(0, (await Run("export", "--model", "ae_2d", "--out", dir.Path)).Exit);
+
+        var run = new RunFolder(dir["mnist/vae_2d-vamp4"]);
+        var (tensors, metadata) = LatentLab.IO.SafeTensors.Read(Path.Combine(run.Root, "onnx", "prior.safetensors"));
+        Assert.Equal("vamp", metadata["prior"]);
+        Assert.Contains("encoder.onnx", metadata["how_to_sample"]);
+        var u = tensors["pseudo_inputs"];
+        Assert.Equal(new long[] { 4, 1, 28, 28 }, u.Shape);
+        using var encoder = new InferenceSession(Path.Combine(run.Root, "onnx", "encoder.onnx"));
+        using var pseudo = u.ToTensor();
+        var mean = Run(encoder, "image", pseudo.data<float>().ToArray(), u.Shape, "mean");
+        var logVar = Run(encoder, "image", pseudo.data<float>().ToArray(), u.Shape, "log_variance");
+        using var model = run.LoadModel();
+        using var noGrad = no_grad();
+        using var z = tensor(new float[] { 0.3f, -0.2f, 1.5f, 0.5f, -1f, 2f }, [3, 2]);
+        var expected = model.Prior!.LogDensity(z).data<float>().ToArray();
+        for (int i = 0; i < 3; i++)
+        {
+            double sum = 0;
+            for (int k = 0; k < 4; k++)
+            {
+                double logN = 0;
+                for (int d = 0; d < 2; d++)
+                {
+                    double v = Math.Exp(logVar[2 * k + d]), x = z[i, d].item<float>() - mean[2 * k + d];
+                    logN += -0.5 * (x * x / v + Math.Log(2 * Math.PI * v));
+                }
+                sum += Math.Exp(logN) / 4;
+            }
+            Assert.True(Math.Abs(Math.Log(sum) - expected[i]) < 1e-4, $"point {i}: {Math.Log(sum)} from the exported files, {expected[i]} from the model");
+        }
+
+        var (aeTensors, aeMetadata) = LatentLab.IO.SafeTensors.Read(dir["mnist/ae_2d/onnx/prior.safetensors"]);
+        Assert.Equal("sampler:gaussian", aeMetadata["prior"]);
+        using var ae = new RunFolder(dir["mnist/ae_2d"]).LoadModel();
+        var sampler = Assert.IsType<LatentLab.Models.Samplers.GaussianSampler>(ae.Prior);
+        using var exportedMean = aeTensors["mean"].ToTensor();
+        Assert.True(exportedMean.to(ScalarType.Float64).allclose(sampler.Mean, rtol: 1e-6, atol: 1e-7));
+    }
 }

@@ -69,6 +69,7 @@ public class VisualizerTests
         Assert.Empty(result.Skipped);
         foreach (var figure in CommonFigures.Append("manifold.png").Append("kl_per_dim.png"))
             AssertPng(Path.Combine(folder.FiguresDir, figure), 400, 280);
+        AssertPng(Path.Combine(folder.FiguresDir, "prior_and_posterior.png"), 1800, 870);   // two panels under one sentence
         Assert.False(File.Exists(Path.Combine(folder.FiguresDir, "latent_tsne.png")));   // a 2-d code is its own picture
         AssertGif(Path.Combine(folder.AnimationsDir, "sampling.gif"), 24, 1040, 600);
         AssertGif(Path.Combine(folder.AnimationsDir, "interpolation.gif"), 40, 720, 840);
@@ -76,7 +77,7 @@ public class VisualizerTests
         using var evolution = new MagickImageCollection(Path.Combine(folder.AnimationsDir, "latent_evolution.gif"));
         Assert.InRange(evolution.Count, 2, 120);
         AssertGif(Path.Combine(folder.AnimationsDir, "latent_evolution.gif"), evolution.Count, 820, 700);
-        Assert.Equal(10, result.Written.Count);
+        Assert.Equal(11, result.Written.Count);
         Assert.Empty(Directory.EnumerateFiles(dir.Path, "*.tmp*", SearchOption.AllDirectories));
     }
 

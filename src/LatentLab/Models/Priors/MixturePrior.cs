@@ -22,6 +22,11 @@ public sealed class MixturePrior : Prior
     public int Components => (int)means.shape[0];
     public override string Description => $"a mixture of {Components} Gaussians";
 
+    public override (IReadOnlyList<(string Name, Tensor Tensor)> Tensors, string HowToSample) Portable() =>
+        ([("weights", logits.detach().to(ScalarType.Float32).softmax(0)), ("means", means.detach().to(ScalarType.Float32)),
+          ("log_variances", log_variances.detach().to(ScalarType.Float32))],
+         "pick k with probability weights[k]; z = means[k] + exp(log_variances[k] / 2) * eps, eps ~ N(0, I)");
+
     public override Tensor LogDensity(Tensor z)
     {
         using var scope = NewDisposeScope();

@@ -26,6 +26,11 @@ public abstract class Prior(string name) : nn.Module<Tensor, Tensor>(name)
 
     public override Tensor forward(Tensor z) => LogDensity(z);
 
+    /// <summary>What a program without LatentLab needs to sample from this prior (written beside an ONNX export as
+    /// prior.safetensors): the tensors, float32, and one sentence saying how to use them.</summary>
+    public virtual (IReadOnlyList<(string Name, Tensor Tensor)> Tensors, string HowToSample) Portable() =>
+        ([], "z ~ N(0, I): a standard normal vector of the latent size");
+
     /// <summary>log sum_k w_k N(z; m_k, diag(exp(v_k))) for z [..., d], means and logVars [K, d], logWeights [K]
     /// normalised (log-softmax): shape [...]. The mixture densities of the VampPrior and the Gaussian-mixture prior.</summary>
     protected static Tensor DiagonalMixtureLogDensity(Tensor z, Tensor means, Tensor logVars, Tensor logWeights)

@@ -22,12 +22,18 @@ public sealed class VampPrior : Prior
     public override string Description => $"VampPrior, {Components} pseudo-inputs";
 
     /// <summary>The pseudo-inputs as images in [0, 1], [K, C, H, W].</summary>
-    public Tensor PseudoInputs() => nn.functional.hardtanh(pseudo_inputs, 0, 1);
+    /// <remarks>clamp, whose gradient is hardtanh's (1 inside, 0 outside).</remarks>
+    public Tensor PseudoInputs() => pseudo_inputs.clamp(0, 1);
+
+    public override (IReadOnlyList<(string Name, Tensor Tensor)> Tensors, string HowToSample) Portable() =>
+        ([("pseudo_inputs", PseudoInputs().detach().to(ScalarType.Float32))],
+         "run encoder.onnx on pseudo_inputs [K, C, H, W] to get mean and log_variance [K, d]; pick k uniformly; z = mean[k] + exp(log_variance[k] / 2) * eps, eps ~ N(0, I)");
 
     public override Tensor LogDensity(Tensor z)
     {
         using var scope = NewDisposeScope();
-        var q = _encode(PseudoInputs());
+        using var u = PseudoInputs();
+        var q = _encode(u);
         var logWeights = full(Components, -Math.Log(Components), dtype: ScalarType.Float32);
         return DiagonalMixtureLogDensity(z, q.Mu, q.LogVar, logWeights).MoveToOuterDisposeScope();
     }
@@ -36,7 +42,8 @@ public sealed class VampPrior : Prior
     {
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
-        var q = _encode(PseudoInputs());
+        using var u = PseudoInputs();
+        var q = _encode(u);
         var logWeights = zeros(Components);
         return DiagonalMixtureSample(n, q.Mu, q.LogVar, logWeights, rng).MoveToOuterDisposeScope();
     }

@@ -84,6 +84,10 @@ public sealed class GaussianMixtureSampler : Priors.Prior
         return (-0.5 * (solved.square().sum([1]) + logDet.unsqueeze(1) + d * Log2PiConst)).t().MoveToOuterDisposeScope();
     }
 
+    public override (IReadOnlyList<(string Name, Tensor Tensor)> Tensors, string HowToSample) Portable() =>
+        ([("weights", Weights.to(ScalarType.Float32)), ("means", Means.to(ScalarType.Float32)), ("covariances", Covariances.to(ScalarType.Float32))],
+         "pick k with probability weights[k]; z = means[k] + L_k eps, eps ~ N(0, I), L_k the Cholesky factor of covariances[k]");
+
     public override Tensor LogDensity(Tensor z)
     {
         using var scope = NewDisposeScope();

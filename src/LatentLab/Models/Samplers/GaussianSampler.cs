@@ -40,6 +40,10 @@ public sealed class GaussianSampler : Priors.Prior
             covariance.to(ScalarType.Float64).clone().DetachFromDisposeScope(), cholesky.DetachFromDisposeScope());
     }
 
+    public override (IReadOnlyList<(string Name, Tensor Tensor)> Tensors, string HowToSample) Portable() =>
+        ([("mean", Mean.to(ScalarType.Float32)), ("covariance", Covariance.to(ScalarType.Float32))],
+         "z = mean + L eps, eps ~ N(0, I), L the Cholesky factor of covariance");
+
     /// <summary>Draws <paramref name="count"/> points, float32 [count, d].</summary>
     public override Tensor Sample(long count, Generator rng)
     {
