@@ -12,6 +12,10 @@ namespace LatentLab.Sweeps;
 /// <param name="LatentDims">Latent sizes; empty: each preset's own.</param>
 /// <param name="Betas">KL weights for the VAEs (an AE has no KL term: its points do not repeat per beta).</param>
 /// <param name="Threads">libtorch threads per point; empty: the cores divided among the points running at once.</param>
+/// <param name="Priors">The VAEs' priors, one more axis of the grid (standard, vamp, mog); empty: the standard normal.</param>
+/// <param name="PriorComponents">Components of the priors that have them; empty: each family's default.</param>
+/// <param name="Sampler">What the AEs sample from (gaussian, gmm); empty: the Gaussian.</param>
+/// <param name="SamplerComponents">Components of the gmm sampler; empty: its default.</param>
 public sealed record SweepSpec(
     string Dataset,
     IReadOnlyList<string> Models,
@@ -26,11 +30,16 @@ public sealed record SweepSpec(
     bool Binarize = false,
     int? Threads = null,
     int IwaeK = 100,
-    Architecture Arch = Architecture.Mlp)
+    Architecture Arch = Architecture.Mlp,
+    [property: System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)] IReadOnlyList<string>? Priors = null,
+    [property: System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)] int? PriorComponents = null,
+    [property: System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)] string? Sampler = null,
+    [property: System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)] int? SamplerComponents = null)
 {
     /// <summary>The sweep file's keys, in the order <see cref="ToYaml"/> writes them.</summary>
     public static readonly string[] Keys =
-        ["dataset", "models", "latent_dims", "betas", "seeds", "epochs", "batch_size", "lr", "train_size", "test_size", "binarize", "threads", "iwae_k", "arch"];
+        ["dataset", "models", "latent_dims", "betas", "seeds", "epochs", "batch_size", "lr", "train_size", "test_size", "binarize", "threads", "iwae_k", "arch",
+         "priors", "prior_components", "sampler", "sampler_components"];
 
     /// <summary>The model kinds a sweep may name besides the presets.</summary>
     public static ModelConfig Preset(string name) => name switch
@@ -66,6 +75,21 @@ public sealed record SweepSpec(
         if (TestSize is < 1) throw new LatentLabException($"{In("test_size")} must be positive, got {TestSize}");
         if (Threads is < 1) throw new LatentLabException($"{In("threads")} must be positive, got {Threads}");
         if (IwaeK < 0) throw new LatentLabException($"{In("iwae_k")} must be 0 (skip) or more, got {IwaeK}");
+        foreach (var prior in Priors ?? [])
+        {
+            try { LatentLab.Models.Priors.PriorRegistry.Get(prior); }
+            catch (LatentLabException e) { throw new LatentLabException($"{In("priors")}: {e.Message}"); }
+        }
+        if (Priors is not null) Dup(Priors, "priors");
+        if (PriorComponents is < 1 or > ModelConfig.MaxPriorComponents)
+            throw new LatentLabException($"{In("prior_components")} must be between 1 and {ModelConfig.MaxPriorComponents:N0}, got {PriorComponents}");
+        if (Sampler is not null)
+        {
+            try { LatentLab.Models.Samplers.SamplerRegistry.Get(Sampler); }
+            catch (LatentLabException e) { throw new LatentLabException($"{In("sampler")}: {e.Message}"); }
+        }
+        if (SamplerComponents is < 1 or > ModelConfig.MaxSamplerComponents)
+            throw new LatentLabException($"{In("sampler_components")} must be between 1 and {ModelConfig.MaxSamplerComponents:N0}, got {SamplerComponents}");
         return this;
 
         void Dup<T>(IReadOnlyList<T> values, string key)
@@ -147,7 +171,11 @@ public sealed record SweepSpec(
             Optional("binarize", Bool, "true or false") ?? false,
             Optional("threads", Int, whole),
             Optional("iwae_k", Int, whole) ?? 100,
-            Optional("arch", s => s switch { "mlp" => Architecture.Mlp, "conv" => Architecture.Conv, _ => (Architecture?)null }, "mlp or conv") ?? Architecture.Mlp);
+            Optional("arch", s => s switch { "mlp" => Architecture.Mlp, "conv" => Architecture.Conv, _ => (Architecture?)null }, "mlp or conv") ?? Architecture.Mlp,
+            values.ContainsKey("priors") ? Strings("priors") : null,
+            Optional("prior_components", Int, whole),
+            values.ContainsKey("sampler") ? Text("sampler") : null,
+            Optional("sampler_components", Int, whole));
         return spec.Validate(path);
     }
 
@@ -175,6 +203,10 @@ public sealed record SweepSpec(
         if (Threads is { } threads) lines.Add($"threads: {threads}");
         lines.Add($"iwae_k: {IwaeK}");
         lines.Add($"arch: {Arch.ToString().ToLowerInvariant()}");
+        if (Priors is not null) lines.Add($"priors: [{string.Join(", ", Priors)}]");
+        if (PriorComponents is { } pk) lines.Add($"prior_components: {pk}");
+        if (Sampler is not null) lines.Add($"sampler: {Sampler}");
+        if (SamplerComponents is { } sk) lines.Add($"sampler_components: {sk}");
         return string.Join("\n", lines) + "\n";
     }
 

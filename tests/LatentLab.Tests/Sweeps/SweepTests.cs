@@ -56,6 +56,35 @@ public class SweepTests
 
     static string Json(SweepSpec spec) => LatentLab.IO.Json.Serialize(spec);
 
+    /// <summary>Priors are one more axis of the grid for the VAEs, the sampler a setting of the AEs; a point trains,
+    /// measures and names its prior, and the sweep file round-trips them.</summary>
+    [Fact]
+    public async Task PriorsAreAnAxisOfTheGridAndTheAeSamplerASetting()
+    {
+        using var dir = new TempDir();
+        File.WriteAllText(dir["grid.yaml"], "models: [vae, ae]\nlatent_dims: [2]\nseeds: [0]\nepochs: 1\nthreads: 1\niwae_k: 5\n" +
+                                            "priors: [standard, mog]\nprior_components: 3\nsampler: gmm\nsampler_components: 2\n");
+        var (exit, output, error) = await LatentCommand.RunAsync(["sweep", "plan", "priors", "--file", dir["grid.yaml"], .. Common(dir)]);
+        Assert.True(exit == 0, error);
+        Assert.Contains("3 points (2 VAE, 1 AE)", output);
+        var plan = SweepPlan.Read(dir["mnist/sweeps/priors"]);
+        Assert.Equal(["runs/000-vae-z2-beta1-seed0", "runs/001-vae-z2-beta1-mog3-seed0", "runs/002-ae-z2-gmm2-seed0"], plan.Points.Select(p => p.Folder));
+        Assert.Equal("mog", plan.Points[1].Config.Prior);
+        Assert.Equal(3, plan.Points[1].Config.PriorComponents);
+        Assert.Equal("gmm", plan.Points[2].Config.Sampler);
+        Assert.Equal(Json(plan.Spec), Json(SweepSpec.ReadYaml(dir["mnist/sweeps/priors/sweep.yaml"])));
+
+        (exit, _, error) = await LatentCommand.RunAsync(["sweep", "run", "priors", "--index", "1", .. Common(dir)]);
+        Assert.True(exit == 0, error);
+        using var metrics = System.Text.Json.JsonDocument.Parse(File.ReadAllText(dir["mnist/sweeps/priors/runs/001-vae-z2-beta1-mog3-seed0/metrics.json"]));
+        Assert.True(metrics.RootElement.GetProperty("test_log_px_exact").GetDouble() < 0);
+
+        File.WriteAllText(dir["bad.yaml"], "models: [vae]\npriors: [standard, flat]\n");
+        (exit, _, error) = await LatentCommand.RunAsync(["sweep", "plan", "bad", "--file", dir["bad.yaml"], .. Common(dir)]);
+        Assert.Equal(2, exit);
+        Assert.Contains("priors: --prior must be one of", error);
+    }
+
     [Theory]
     [InlineData("models: [vae, vea]", "models: unknown model 'vea'")]
     [InlineData("models: []", "models is empty")]
