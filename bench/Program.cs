@@ -25,6 +25,7 @@ var dataRoot = DataDirectory.Resolve(Environment.GetEnvironmentVariable(DataDire
                                      ?? Path.Combine(AppContext.BaseDirectory, "../../../../data"));
 var files = await new DatasetFetcher().EnsureAsync(DatasetCatalog.Mnist, dataRoot, null, CancellationToken.None);
 using var data = Dataset.Load(files);
+using LatentLab.Storage;
 if (args.Contains("--gemm"))
 {
     GemmRates.Print();

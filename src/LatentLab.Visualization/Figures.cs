@@ -2,6 +2,7 @@ using LatentLab.Data;
 using LatentLab.Training;
 using ScottPlot;
 using SkiaSharp;
+using LatentLab.Storage;
 
 namespace LatentLab.Visualization;
 

@@ -5,6 +5,7 @@ using LatentLab.Models;
 using LatentLab.Training;
 using ScottPlot;
 using static TorchSharp.torch;
+using LatentLab.Storage;
 
 namespace LatentLab.Visualization;
 

@@ -3,6 +3,7 @@ using LatentLab.Evaluation;
 using LatentLab.Models;
 using LatentLab.Training;
 using static TorchSharp.torch;
+using LatentLab.Storage;
 
 namespace LatentLab;
 

@@ -10,6 +10,7 @@ using LatentLab.Models.Vae;
 using LatentLab.Runtime;
 using LatentLab.Training;
 using Spectre.Console;
+using LatentLab.Storage;
 
 namespace LatentLab.Cli.Commands;
 

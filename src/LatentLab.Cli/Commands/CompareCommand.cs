@@ -12,6 +12,7 @@ using LatentLab.Visualization;
 using LatentLab.Visualization.Comparisons;
 using LatentLab.Visualization.Report;
 using Spectre.Console;
+using LatentLab.Storage;
 
 namespace LatentLab.Cli.Commands;
 

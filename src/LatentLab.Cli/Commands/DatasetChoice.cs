@@ -2,6 +2,7 @@ using System.CommandLine;
 using LatentLab.Cli.Ui;
 using LatentLab.Data;
 using LatentLab.Training;
+using LatentLab.Storage;
 
 namespace LatentLab.Cli.Commands;
 

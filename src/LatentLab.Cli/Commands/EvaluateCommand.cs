@@ -6,6 +6,7 @@ using LatentLab.Evaluation;
 using LatentLab.IO;
 using LatentLab.Training;
 using Spectre.Console;
+using LatentLab.Storage;
 
 namespace LatentLab.Cli.Commands;
 

@@ -5,6 +5,7 @@ using LatentLab.Models;
 using LatentLab.Runtime;
 using LatentLab.Training;
 using Spectre.Console;
+using LatentLab.Storage;
 
 namespace LatentLab.Cli.Commands;
 

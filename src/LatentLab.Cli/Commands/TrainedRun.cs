@@ -2,6 +2,7 @@ using LatentLab.Cli.Ui;
 using LatentLab.Data;
 using LatentLab.Models;
 using LatentLab.Training;
+using LatentLab.Storage;
 
 namespace LatentLab.Cli.Commands;
 

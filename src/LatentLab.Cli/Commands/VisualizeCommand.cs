@@ -4,6 +4,7 @@ using LatentLab.Data;
 using LatentLab.Training;
 using LatentLab.Visualization;
 using Spectre.Console;
+using LatentLab.Storage;
 
 namespace LatentLab.Cli.Commands;
 

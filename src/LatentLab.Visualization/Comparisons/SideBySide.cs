@@ -8,6 +8,7 @@ using LatentLab.Training;
 using ScottPlot;
 using SkiaSharp;
 using static TorchSharp.torch;
+using LatentLab.Storage;
 
 namespace LatentLab.Visualization.Comparisons;
 

@@ -2,6 +2,7 @@ using LatentLab.Data;
 using LatentLab.Evaluation;
 using LatentLab.IO;
 using LatentLab.Training;
+using LatentLab.Storage;
 
 namespace LatentLab.Sweeps;
 

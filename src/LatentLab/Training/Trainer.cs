@@ -3,6 +3,7 @@ using LatentLab.Data;
 using LatentLab.Models;
 using LatentLab.Runtime;
 using static TorchSharp.torch;
+using LatentLab.Storage;
 
 namespace LatentLab.Training;
 
@@ -178,7 +179,7 @@ public sealed class Trainer : IDisposable
         // Weights first, checkpoint last: a crash in between leaves a checkpoint one epoch behind, never ahead.
         // With a validation split, model.safetensors keeps the best epoch's weights; the checkpoint, the latest.
         if (_validationImages is null || Best()!.Epoch == epoch) ModelFile.Save(Model, _folder.ModelPath);
-        Training.History.Write(_folder.HistoryPath, History);
+        Storage.History.Write(_folder.HistoryPath, History);
         if (LatentSnapshots.Applies(Model.Config)) SaveSnapshot(epoch);
         Checkpoint.Save(_folder.CheckpointPath, Model, _adam, _rng, end, null, History);
         Manifest.Write(_folder.Root, Path.GetFileName(_folder.ModelPath), Path.GetFileName(_folder.CheckpointPath));

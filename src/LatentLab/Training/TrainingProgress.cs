@@ -1,3 +1,4 @@
+using LatentLab.Storage;
 namespace LatentLab.Training;
 
 /// <summary>A progress report from <see cref="Trainer"/>: after every batch, and with <see cref="Completed"/>

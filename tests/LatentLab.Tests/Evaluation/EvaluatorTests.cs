@@ -2,6 +2,7 @@ using LatentLab.Evaluation;
 using LatentLab.IO;
 using LatentLab.Models;
 using LatentLab.Training;
+using LatentLab.Storage;
 
 namespace LatentLab.Tests.Evaluation;
 

@@ -2,6 +2,7 @@ using LatentLab.Evaluation;
 using LatentLab.Models;
 using Xunit.Abstractions;
 using static TorchSharp.torch;
+using LatentLab.Storage;
 
 namespace LatentLab.Tests.Evaluation;
 
@@ -62,7 +63,7 @@ public class PlaneIntegralTests(ITestOutputHelper output)
         using var data = Fixtures.MnistSlice();
         using var dir = new TempDir();
         using var trainer = new LatentLab.Training.Trainer(ModelRegistry.Get("vae_2d"), new LatentLab.Training.TrainingConfig(Epochs: 3, BatchSize: 64, Seed: 1),
-            data, new LatentLab.Training.RunFolder(dir.Path), tensorBoard: false);
+            data, new LatentLab.Storage.RunFolder(dir.Path), tensorBoard: false);
         trainer.Train(false, null, CancellationToken.None);
         var model = trainer.Model;
         model.eval();

@@ -8,6 +8,7 @@ using LatentLab.Models;
 using LatentLab.Training;
 using Xunit.Abstractions;
 using static TorchSharp.torch;
+using LatentLab.Storage;
 
 namespace LatentLab.Tests.Fuzz;
 

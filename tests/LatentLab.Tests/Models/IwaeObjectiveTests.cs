@@ -2,6 +2,7 @@ using LatentLab.Models;
 using LatentLab.Models.Vae;
 using LatentLab.Training;
 using static TorchSharp.torch;
+using LatentLab.Storage;
 
 namespace LatentLab.Tests.Models;
 

@@ -1,5 +1,6 @@
 using LatentLab.Models.Samplers;
 using static TorchSharp.torch;
+using LatentLab.Storage;
 
 namespace LatentLab.Tests.Models;
 
@@ -14,7 +15,7 @@ public class SamplerTests
         var (exit, _, error) = await LatentCommand.RunAsync("train", "--model", "ae_2d", "--epochs", "2", "--iwae-k", "0",
             "--data-dir", Fixtures.MnistSliceFolder, "--out", dir.Path, "--no-tensorboard");
         Assert.True(exit == 0, error);
-        var run = new LatentLab.Training.RunFolder(dir["mnist/ae_2d"]);
+        var run = new LatentLab.Storage.RunFolder(dir["mnist/ae_2d"]);
         Assert.True(File.Exists(run.SamplerPath), "train's evaluation writes the fitted sampler");
 
         // What the figures sample from: the run loaded as visualize and compare load it.
@@ -111,7 +112,7 @@ public class GaussianMixtureSamplerTests
         var (exit, _, error) = await LatentCommand.RunAsync("train", "--model", "ae_2d", "--sampler", "gmm", "--sampler-components", "3", "--epochs", "1",
             "--iwae-k", "0", "--no-tensorboard", "--data-dir", Fixtures.MnistSliceFolder, "--out", dir.Path);
         Assert.True(exit == 0, error);
-        var run = new LatentLab.Training.RunFolder(dir["mnist/ae_2d-gmm3"]);
+        var run = new LatentLab.Storage.RunFolder(dir["mnist/ae_2d-gmm3"]);
         using var model = run.LoadModel();
         Assert.IsType<GaussianMixtureSampler>(model.Prior);
         using var metrics = System.Text.Json.JsonDocument.Parse(File.ReadAllText(run.MetricsPath));

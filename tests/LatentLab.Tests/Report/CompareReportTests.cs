@@ -3,6 +3,7 @@ using LatentLab.Training;
 using LatentLab.Visualization.Report;
 using Microsoft.Playwright;
 using static TorchSharp.torch;
+using LatentLab.Storage;
 
 namespace LatentLab.Tests.Report;
 

@@ -2,6 +2,7 @@ using k8s;
 using k8s.Models;
 using LatentLab.Sweeps;
 using LatentLab.Training;
+using LatentLab.Storage;
 
 namespace LatentLab.Tests.Sweeps;
 

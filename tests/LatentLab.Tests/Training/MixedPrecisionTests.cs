@@ -3,6 +3,7 @@ using LatentLab.Models;
 using LatentLab.Runtime;
 using LatentLab.Training;
 using static TorchSharp.torch;
+using LatentLab.Storage;
 
 namespace LatentLab.Tests.Training;
 

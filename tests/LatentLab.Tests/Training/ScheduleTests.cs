@@ -1,5 +1,6 @@
 using LatentLab.Models;
 using LatentLab.Training;
+using LatentLab.Storage;
 
 namespace LatentLab.Tests.Training;
 

@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using LatentLab.Training;
+using LatentLab.Storage;
 
 namespace LatentLab.Tests.Training;
 

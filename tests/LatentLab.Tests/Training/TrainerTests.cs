@@ -2,6 +2,7 @@ using LatentLab.Data;
 using LatentLab.Models;
 using LatentLab.Training;
 using static TorchSharp.torch;
+using LatentLab.Storage;
 
 namespace LatentLab.Tests.Training;
 

@@ -4,6 +4,7 @@ using LatentLab.Models;
 using LatentLab.Training;
 using LatentLab.Visualization;
 using SkiaSharp;
+using LatentLab.Storage;
 
 namespace LatentLab.Tests.Visualization;
 

@@ -2,7 +2,7 @@ using LatentLab.IO;
 using LatentLab.Models;
 using static TorchSharp.torch;
 
-namespace LatentLab.Training;
+namespace LatentLab.Storage;
 
 /// <summary>latent_snapshots.safetensors: the codes of a fixed set of test images after every epoch of a 2-d
 /// model's training (and before the first), so one can watch the latent space organise.</summary>

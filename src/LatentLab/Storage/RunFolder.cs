@@ -1,4 +1,4 @@
-namespace LatentLab.Training;
+namespace LatentLab.Storage;
 
 /// <summary>The files of one trained model: <c>OUT/&lt;dataset&gt;/&lt;model&gt;/</c>.</summary>
 public sealed record RunFolder(string Root)

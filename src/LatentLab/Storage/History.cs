@@ -2,7 +2,7 @@ using System.Globalization;
 using System.Text;
 using LatentLab.IO;
 
-namespace LatentLab.Training;
+namespace LatentLab.Storage;
 
 /// <summary>One epoch of training. Losses are per image (summed over pixels, mean over images), in nats for BCE.</summary>
 /// <param name="TrainLoss">Mean training loss over the epoch's batches, as the optimizer saw it.</param>

@@ -1,10 +1,11 @@
+using LatentLab.Training;
 using System.Buffers.Binary;
 using System.Globalization;
 using LatentLab.IO;
 using LatentLab.Models;
 using static TorchSharp.torch;
 
-namespace LatentLab.Training;
+namespace LatentLab.Storage;
 
 /// <summary>Where training stands: epochs completed, the next batch of the current epoch, and the running sums
 /// of the current epoch (so a run stopped mid-epoch resumes at the same batch with the same statistics).</summary>

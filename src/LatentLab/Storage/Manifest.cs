@@ -1,6 +1,6 @@
 using LatentLab.IO;
 
-namespace LatentLab.Training;
+namespace LatentLab.Storage;
 
 /// <summary>SHA256SUMS in a run folder: the SHA-256 of the weights and the checkpoint, in the format of
 /// <c>sha256sum</c>, so <c>sha256sum -c SHA256SUMS</c> checks a folder without LatentLab.</summary>

@@ -1,8 +1,9 @@
+using LatentLab.Training;
 using LatentLab.Data;
 using LatentLab.Models;
 using LatentLab.Runtime;
 
-namespace LatentLab.Training;
+namespace LatentLab.Storage;
 
 /// <summary>The dataset a run used: for MNIST-style data the SHA-256 of each uncompressed file; for a folder of images
 /// the folder, its decoding options and the split (<see cref="ImageFolderSource"/>), with the SHA-256 of the file list,

@@ -1,4 +1,4 @@
-namespace LatentLab.Training;
+namespace LatentLab.Storage;
 
 /// <summary>One writer per run folder: an exclusive lock on <c>.lock</c> in the folder, held while training.</summary>
 /// <remarks>.NET opens a file with FileShare.None under an exclusive flock(2) on Linux and macOS. The kernel drops
