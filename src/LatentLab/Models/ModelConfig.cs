@@ -97,20 +97,12 @@ public sealed record ModelConfig(
         if (IwaeSamples > 1 && Kind != ModelKind.Vae) throw new LatentLabException("--objective iwae needs a VAE: an AE has no posterior to sample");
         if (IwaeSamples > 1 && !Beta.Equals(1.0)) throw new LatentLabException("--objective iwae bounds log p(x) itself: it takes no --beta");
         if (IwaeSamples > 1 && Recon != ReconstructionLoss.Bce) throw new LatentLabException("--objective iwae needs the Bernoulli likelihood (--recon bce)");
-        var prior = Priors.PriorRegistry.Get(Prior);
         if (Prior != Priors.PriorRegistry.Standard && Kind != ModelKind.Vae)
             throw new LatentLabException("--prior needs a VAE: an AE has no prior while it trains (it samples from a density fitted afterwards, --sampler)");
-        if (prior.DefaultComponents > 0 && PriorComponents is < 1 or > MaxPriorComponents)
-            throw new LatentLabException($"--prior-components must be between 1 and {MaxPriorComponents:N0}, got {PriorComponents}");
-        if (prior.DefaultComponents == 0 && PriorComponents != 0)
-            throw new LatentLabException($"--prior-components needs a prior with components ({Priors.PriorRegistry.WithComponents}), not {Prior}");
-        var sampler = Samplers.SamplerRegistry.Get(Sampler);
+        CheckComponents("--prior", Prior, PriorComponents, Priors.PriorRegistry.Get(Prior).DefaultComponents, MaxPriorComponents, Priors.PriorRegistry.WithComponents);
         if (Sampler != Samplers.SamplerRegistry.Gaussian && Kind != ModelKind.Ae)
             throw new LatentLabException("--sampler needs an AE: a VAE samples from its prior (--prior)");
-        if (sampler.DefaultComponents > 0 && SamplerComponents is < 1 or > MaxSamplerComponents)
-            throw new LatentLabException($"--sampler-components must be between 1 and {MaxSamplerComponents:N0}, got {SamplerComponents}");
-        if (sampler.DefaultComponents == 0 && SamplerComponents != 0)
-            throw new LatentLabException($"--sampler-components needs --sampler gmm, not {Sampler}");
+        CheckComponents("--sampler", Sampler, SamplerComponents, Samplers.SamplerRegistry.Get(Sampler).DefaultComponents, MaxSamplerComponents, "gmm");
         if (HiddenDims.Count == 0 || HiddenDims.Any(h => h < 1))
             throw new LatentLabException("hidden layer widths must be positive");
         Image.Validate();
@@ -123,6 +115,16 @@ public sealed record ModelConfig(
         }
         else if (ConvChannels.Count > 0) throw new LatentLabException("an MLP model has no convolution channels");
         return this;
+    }
+
+    /// <summary>A family's component count: within 1..<paramref name="max"/> for a family that has components (its default
+    /// is above 0), none for one that has not.</summary>
+    static void CheckComponents(string option, string family, int components, int defaultComponents, int max, string familiesWithThem)
+    {
+        if (defaultComponents > 0 && (components < 1 || components > max))
+            throw new LatentLabException($"{option}-components must be between 1 and {max:N0}, got {components}");
+        if (defaultComponents == 0 && components != 0)
+            throw new LatentLabException($"{option}-components needs {option} {familiesWithThem}, not {family}");
     }
 
     /// <summary>This preset with some settings changed; the name records each change, so a variant trains into a
