@@ -141,10 +141,12 @@ public static class Evaluator
                             bySampler[Models.Samplers.SamplerRegistry.Label(family.Name, model.Config.SamplerComponents)] = sampleFrechet.Value;
                             continue;
                         }
-                        string label = Models.Samplers.SamplerRegistry.Label(family.Name, family.DefaultComponents);
+                        // A mixture has at most as many components as there are codes (a tiny folder of images).
+                        int k = (int)Math.Min(family.DefaultComponents, trainCodes!.shape[0]);
+                        string label = Models.Samplers.SamplerRegistry.Label(family.Name, k);
                         progress?.Report($"Fréchet distances: samples of the {label} sampler");
                         using var familyRng = new Generator((ulong)options.Seed + 5);
-                        using var fitted = family.Fit(trainCodes!, family.DefaultComponents, 0);
+                        using var fitted = family.Fit(trainCodes, k, 0);
                         bySampler[label] = FeatureNet.FrechetDistance(net.EmbedAll(DecodeAll(model, fitted.Sample(n, familyRng))), real);
                     }
                 }
