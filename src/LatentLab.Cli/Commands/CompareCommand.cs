@@ -203,9 +203,7 @@ public static class CompareCommand
         else (train, resume, why) = (true, false, $"training for {Findings.Epochs(training.Epochs)}");
 
         DateTime weights = train ? DateTime.MaxValue : File.GetLastWriteTimeUtc(folder.ModelPath);
-        bool evaluate = train || !File.Exists(folder.MetricsPath) || File.GetLastWriteTimeUtc(folder.MetricsPath) < weights
-                        || Json.ReadFile<Metrics>(folder.MetricsPath) is var measured
-                           && ((model.Kind == ModelKind.Vae && measured.IwaeK != (iwaeK == 0 ? null : iwaeK)) || (frechet && measured.SampleFrechet is null));
+        bool evaluate = train || !folder.IsMeasured(model.Kind == ModelKind.Vae, iwaeK, frechet);
         bool visualize = train || Visualizer.ExpectedFiles(model, File.Exists(folder.SnapshotsPath))
             .Any(f => !File.Exists(Path.Combine(folder.Root, f)) || File.GetLastWriteTimeUtc(Path.Combine(folder.Root, f)) < weights);
         if (!train) why += (evaluate, visualize) switch
@@ -222,7 +220,7 @@ public static class CompareCommand
         plan.Train ? training.Epochs - (plan.Resume ? plan.Completed : 0) : 0;
 
     /// <summary>Epochs recorded in history.csv (0 when there is none).</summary>
-    static int CompletedEpochs(RunFolder folder) => File.Exists(folder.HistoryPath) ? History.Read(folder.HistoryPath).Count : 0;
+    static int CompletedEpochs(RunFolder folder) => folder.EpochsTrained();
 
     /// <summary>Forwards training progress to the model's bar and moves the overall bar with it.</summary>
     sealed class OverallProgress(TrainingDisplay inner, ProgressTask overall, double before, int startEpoch, int batches) : IProgress<TrainingProgress>

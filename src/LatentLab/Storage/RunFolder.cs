@@ -34,6 +34,28 @@ public sealed record RunFolder(string Root)
         IO.Json.WriteFile(MetricsPath, metrics);
     }
 
+    /// <summary>Epochs in history.csv: 0 when there is none.</summary>
+    public int EpochsTrained() => File.Exists(HistoryPath) ? History.Read(HistoryPath).Count : 0;
+
+    /// <summary>Whether metrics.json measures the weights as they are now and as asked: newer than model.safetensors,
+    /// with importance-weighted k = <paramref name="iwaeK"/> for a VAE (0: none), and with the Fréchet distances when
+    /// <paramref name="frechet"/>. The one answer to "is this run measured?" for compare and sweep.</summary>
+    public bool IsMeasured(bool variational, int iwaeK, bool frechet = false)
+    {
+        if (!File.Exists(MetricsPath) || !File.Exists(ModelPath)) return false;
+        if (File.GetLastWriteTimeUtc(MetricsPath) < File.GetLastWriteTimeUtc(ModelPath)) return false;
+        try
+        {
+            var measured = IO.Json.ReadFile<Evaluation.Metrics>(MetricsPath);
+            if (variational && (measured.IwaeK ?? 0) != iwaeK) return false;
+            return !frechet || measured.SampleFrechet is not null;
+        }
+        catch (LatentLabException)
+        {
+            return false;   // a corrupt file: measure again
+        }
+    }
+
     /// <summary>Test codes after every epoch, for 2-d models (<see cref="LatentSnapshots"/>).</summary>
     public string SnapshotsPath => Path.Combine(Root, LatentSnapshots.FileName);
 

@@ -21,16 +21,13 @@ public static class SweepRunner
     public static bool IsDone(string sweepFolder, SweepPoint point, int iwaeK)
     {
         var folder = FolderOf(sweepFolder, point);
-        if (!File.Exists(folder.MetricsPath) || !File.Exists(folder.ModelPath) || !File.Exists(folder.HistoryPath)) return false;
-        if (File.GetLastWriteTimeUtc(folder.MetricsPath) < File.GetLastWriteTimeUtc(folder.ModelPath)) return false;
         try
         {
-            if (History.Read(folder.HistoryPath).Count < point.Training.Epochs) return false;
-            return (Json.ReadFile<Metrics>(folder.MetricsPath).IwaeK ?? 0) == (point.Kind == Models.ModelKind.Vae ? iwaeK : 0);
+            return folder.EpochsTrained() >= point.Training.Epochs && folder.IsMeasured(point.Kind == Models.ModelKind.Vae, iwaeK);
         }
         catch (LatentLabException)
         {
-            return false;   // a corrupt file: run the point again
+            return false;   // a corrupt history: run the point again
         }
     }
 
