@@ -21,6 +21,7 @@ public static class Iwae
         if (!model.IsVariational) throw new ArgumentException($"{model.Config.Name} has no posterior density: no likelihood estimate", nameof(model));
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
+        using var frozen = model.Prior!.Frozen();   // the VampPrior's components once, not once per chunk
         var q = model.Encode(x);
         long n = x.shape[0];
         int samplesPerChunk = (int)Math.Max(1, RowsPerChunk / n);

@@ -97,6 +97,21 @@ public class PriorTests
     }
 
     [Fact]
+    public void AFrozenVampPriorGivesTheSameDensityAndForgetsWhenReleased()
+    {
+        using var model = TinyVae("vamp", components: 6);
+        using var noGrad = no_grad();
+        using var z = randn(20, 2, generator: new Generator(5));
+        var live = model.Prior!.LogDensity(z);
+        Tensor frozen;
+        using (model.Prior.Frozen()) frozen = model.Prior.LogDensity(z);
+        Assert.True(frozen.allclose(live, rtol: 1e-6, atol: 1e-6));
+        // Released: a change of the pseudo-inputs shows again.
+        foreach (var p in model.Prior.parameters()) p.add_(0.3);
+        Assert.False(model.Prior.LogDensity(z).allclose(live, rtol: 1e-4, atol: 1e-4));
+    }
+
+    [Fact]
     public void ALearnedPriorSavesAndLoadsWithTheWeights()
     {
         using var dir = new TempDir();

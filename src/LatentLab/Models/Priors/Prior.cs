@@ -26,6 +26,17 @@ public abstract class Prior(string name) : nn.Module<Tensor, Tensor>(name)
 
     public override Tensor forward(Tensor z) => LogDensity(z);
 
+    /// <summary>While the returned object lives, the prior may keep what it computes from its parameters (the
+    /// VampPrior: its pseudo-inputs' posteriors) instead of computing it for every call: for long evaluations without
+    /// gradients (the likelihood estimate), during which the weights do not change.</summary>
+    public virtual IDisposable Frozen() => NothingFrozen.Instance;
+
+    sealed class NothingFrozen : IDisposable
+    {
+        public static readonly NothingFrozen Instance = new();
+        public void Dispose() { }
+    }
+
     /// <summary>What a program without LatentLab needs to sample from this prior (written beside an ONNX export as
     /// prior.safetensors): the tensors, float32, and one sentence saying how to use them.</summary>
     public virtual (IReadOnlyList<(string Name, Tensor Tensor)> Tensors, string HowToSample) Portable() =>

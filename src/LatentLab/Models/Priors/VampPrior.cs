@@ -29,9 +29,34 @@ public sealed class VampPrior : Prior
         ([("pseudo_inputs", PseudoInputs().detach().to(ScalarType.Float32))],
          "run encoder.onnx on pseudo_inputs [K, C, H, W] to get mean and log_variance [K, d]; pick k uniformly; z = mean[k] + exp(log_variance[k] / 2) * eps, eps ~ N(0, I)");
 
+    // The pseudo-inputs' posteriors while Frozen: the same for every chunk of a likelihood estimate.
+    (Tensor Mu, Tensor LogVar)? _frozen;
+
+    public override IDisposable Frozen()
+    {
+        using (no_grad())
+        using (var u = PseudoInputs())
+        {
+            var q = _encode(u);
+            _frozen = (q.Mu.detach().clone().DetachFromDisposeScope(), q.LogVar.detach().clone().DetachFromDisposeScope());
+        }
+        return new Unfreeze(this);
+    }
+
+    sealed class Unfreeze(VampPrior prior) : IDisposable
+    {
+        public void Dispose()
+        {
+            if (prior._frozen is { } f) { f.Mu.Dispose(); f.LogVar.Dispose(); }
+            prior._frozen = null;
+        }
+    }
+
     public override Tensor LogDensity(Tensor z)
     {
         using var scope = NewDisposeScope();
+        if (_frozen is { } frozen)
+            return DiagonalMixtureLogDensity(z, frozen.Mu, frozen.LogVar, full(Components, -Math.Log(Components), dtype: ScalarType.Float32)).MoveToOuterDisposeScope();
         using var u = PseudoInputs();
         var q = _encode(u);
         var logWeights = full(Components, -Math.Log(Components), dtype: ScalarType.Float32);
