@@ -9,9 +9,11 @@ namespace LatentLab.Visualization.Report;
 /// <summary>What the report's latent explorer needs of a 2-d model: its decoder's layers, the image shape it decodes to,
 /// and a sample of test codes.</summary>
 /// <param name="Range">The plane shown: z1 from, z1 to, z2 from, z2 to.</param>
-public sealed record ExplorerModel(string Name, IReadOnlyList<ExplorerLayer> Layers, ImageShape Image, float[] Points, byte[] Labels, double[] Range)
+/// <param name="Prior">What the model samples from, drawn as contours under the plane; null for an AE without a fitted sampler.</param>
+public sealed record ExplorerModel(string Name, IReadOnlyList<ExplorerLayer> Layers, ImageShape Image, float[] Points, byte[] Labels, double[] Range,
+    ExplorerPrior? Prior = null)
 {
-    public const int MaxPoints = 5000;
+    public const int MaxPoints = 5000, PriorGrid = 81;
 
     public static ExplorerModel From(Autoencoder model, Tensor testImages, Tensor testLabels)
     {
@@ -27,7 +29,8 @@ public sealed record ExplorerModel(string Name, IReadOnlyList<ExplorerLayer> Lay
         return new ExplorerModel(model.Config.Name, DecoderLayers(model), model.Config.Image,
             codes.to(ScalarType.Float32).data<float>().ToArray(),
             testLabels.narrow(0, 0, n).to(ScalarType.Byte).data<byte>().ToArray(),
-            [x0 - padX, x1 + padX, y0 - padY, y1 + padY]);
+            [x0 - padX, x1 + padX, y0 - padY, y1 + padY],
+            model.Prior is { } prior ? ExplorerPrior.From(prior, [x0 - padX, x1 + padX, y0 - padY, y1 + padY], PriorGrid) : null);
     }
 
     /// <summary>The decoder as the page runs it, in order: Linear layers (weight [out, in] row-major, as PyTorch stores
@@ -57,3 +60,32 @@ public sealed record ExplorerModel(string Name, IReadOnlyList<ExplorerLayer> Lay
 /// <summary>One step of the decoder in the page: "linear" (Shape [out, in]), "reshape" (Shape [C, H, W]) or "deconv"
 /// (a 4x4 transposed convolution of stride 2 and padding 1, Shape [in, out, 4, 4]); ReLU after it when <paramref name="Relu"/>.</summary>
 public sealed record ExplorerLayer(string Kind, int[] Shape, float[] Weight, float[] Bias, bool Relu);
+
+/// <summary>The prior's density over the explorer's plane: <see cref="Density"/>[i * G + j] at z1 = range[0] + j h1,
+/// z2 = range[2] + i h2 on a G x G grid (relative to its largest value), and the <see cref="Levels"/> whose contours
+/// enclose <see cref="Shares"/> of the density's mass within the plane (highest-density regions).</summary>
+public sealed record ExplorerPrior(string Description, int Grid, float[] Density, double[] Levels, double[] Shares)
+{
+    public static readonly double[] DefaultShares = [0.2, 0.4, 0.6, 0.8];
+
+    public static ExplorerPrior From(LatentLab.Models.Priors.Prior prior, double[] range, int grid)
+    {
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        var xs = linspace(range[0], range[1], grid, dtype: ScalarType.Float64);
+        var ys = linspace(range[2], range[3], grid, dtype: ScalarType.Float64);
+        var mesh = meshgrid([ys, xs], indexing: "ij");
+        var z = stack([mesh[1].flatten(), mesh[0].flatten()], 1).to(ScalarType.Float32);   // row i*G + j = (x_j, y_i)
+        var logDensity = prior.LogDensity(z).to(ScalarType.Float64);
+        var density = (logDensity - logDensity.max()).exp().data<double>().ToArray();
+        var sorted = density.OrderByDescending(v => v).ToArray();
+        double total = sorted.Sum();
+        var levels = DefaultShares.Select(share =>
+        {
+            double running = 0;
+            foreach (var v in sorted) { running += v; if (running >= share * total) return v; }
+            return sorted[^1];
+        }).ToArray();
+        return new ExplorerPrior(prior.Description, grid, density.Select(v => (float)v).ToArray(), levels, DefaultShares);
+    }
+}

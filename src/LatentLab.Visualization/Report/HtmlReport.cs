@@ -79,12 +79,13 @@ public static class HtmlReport
         if (explorers.Count > 0)
         {
             h.AppendLine("<h2>Latent explorer</h2>");
-            h.AppendLine("<p>Move the pointer over a latent plane: the point under it is decoded in this page, by the model's own decoder weights, and shown on the right.</p>");
+            h.AppendLine("<p>Move the pointer over a latent plane: the point under it is decoded in this page, by the model's own decoder weights, and shown on the right. "
+                         + "Under the test codes, grey lines: the contours of what the model samples from (its prior, or an autoencoder's fitted sampler) that hold 20, 40, 60 and 80 % of its mass in the plane shown.</p>");
             h.AppendLine("<div class=\"explorers\">");
             foreach (var x in explorers)
                 h.AppendLine($"<div class=\"explorer\" data-model=\"{E(x.Name)}\"><h3>{E(x.Name)}</h3>"
                              + "<div class=\"pane\"><canvas class=\"plane\" width=\"320\" height=\"320\"></canvas>"
-                             + "<div><canvas class=\"digit\" width=\"224\" height=\"224\"></canvas><div class=\"z\"></div><div class=\"range\"></div></div></div></div>");
+                             + "<div><canvas class=\"digit\" width=\"224\" height=\"224\"></canvas><div class=\"z\"></div><div class=\"range\"></div><div class=\"prior\"></div></div></div></div>");
             h.AppendLine("</div>");
         }
 
@@ -128,6 +129,7 @@ public static class HtmlReport
                 labels = Convert.ToBase64String(x.Labels),
                 image = new[] { x.Image.Channels, x.Image.Height, x.Image.Width },
                 layers = x.Layers.Select(l => new { kind = l.Kind, shape = l.Shape, count = l.Weight.Length, weight = PackWeights(l.Weight), bias = Base64(l.Bias), relu = l.Relu }),
+                prior = x.Prior is { } p ? new { description = p.Description, grid = p.Grid, density = Base64(p.Density), levels = p.Levels, shares = p.Shares } : null,
             });
             // JSON inside <script type="application/json"> cannot end the element: '<' is escaped by the serializer.
             h.AppendLine($"<script type=\"application/json\" id=\"latentlab-explorer-data\">{JsonSerializer.Serialize(data)}</script>");

@@ -77,6 +77,41 @@
     return floats(null, bytes.buffer);
   }
 
+  // The prior's contours by marching squares: its density on a G x G grid over the plane (row i is z2's i-th value from
+  // the bottom, column j z1's j-th), each level drawn as the segments where it crosses the edges of a grid cell.
+  function drawContours(ctx, prior, width, height) {
+    const g = prior.grid, d = floats(prior.density);
+    const px = j => j / (g - 1) * width, py = i => (1 - i / (g - 1)) * height;
+    ctx.strokeStyle = "rgba(0, 0, 0, 0.45)";
+    ctx.lineWidth = 1.2;
+    let segments = 0;
+    for (const level of prior.levels) {
+      ctx.beginPath();
+      for (let i = 0; i < g - 1; i++)
+        for (let j = 0; j < g - 1; j++) {
+          // Corners counter-clockwise from bottom left, and where the level crosses each edge between two of them.
+          const corners = [[i, j], [i, j + 1], [i + 1, j + 1], [i + 1, j]];
+          const values = corners.map(([a, b]) => d[a * g + b]);
+          const crossings = [];
+          for (let e = 0; e < 4; e++) {
+            const v0 = values[e], v1 = values[(e + 1) % 4];
+            if ((v0 >= level) === (v1 >= level)) continue;
+            const t = (level - v0) / (v1 - v0);
+            const [a0, b0] = corners[e], [a1, b1] = corners[(e + 1) % 4];
+            crossings.push([px(b0 + t * (b1 - b0)), py(a0 + t * (a1 - a0))]);
+          }
+          // Two crossings: one segment; four (a saddle cell): two, pairing neighbours around the cell.
+          for (let c = 0; c + 1 < crossings.length; c += 2) {
+            ctx.moveTo(crossings[c][0], crossings[c][1]);
+            ctx.lineTo(crossings[c + 1][0], crossings[c + 1][1]);
+            segments++;
+          }
+        }
+      ctx.stroke();
+    }
+    return segments;
+  }
+
   function setUp(root, model) {
     const plane = root.querySelector("canvas.plane");
     const digit = root.querySelector("canvas.digit");
@@ -95,13 +130,20 @@
     const bg = background.getContext("2d");
     bg.fillStyle = "#fff";
     bg.fillRect(0, 0, background.width, background.height);
+    let priorSegments = 0;
+    if (model.prior) {
+      priorSegments = drawContours(bg, model.prior, plane.width, plane.height);
+      const note = root.querySelector(".prior");
+      if (note) note.textContent = "grey: p(z) = " + model.prior.description + ", contours holding "
+        + model.prior.shares.map(s => Math.round(100 * s)).join(", ") + " % of its mass here";
+    }
     for (let i = 0; i < labels.length; i++) {
       const [px, py] = toPixel(points[2 * i], points[2 * i + 1]);
       bg.fillStyle = COLOURS[labels[i] % COLOURS.length];
       bg.fillRect(px - 1.5, py - 1.5, 3, 3);
     }
 
-    const state = { name: model.name, decode: z => Array.from(decode(z)), last: null };
+    const state = { name: model.name, decode: z => Array.from(decode(z)), last: null, priorSegments };
     function show(z, px, py) {
       const pixels = decode(z);
       const ctx = plane.getContext("2d");

@@ -217,6 +217,9 @@ public static class BrowserCheck
                 Assert.Contains(z[0].ToString("0.000", System.Globalization.CultureInfo.InvariantCulture), readout);
                 seen.Add(z);
             }
+            // The prior's (or the AE's fitted sampler's) contours are drawn under the plane.
+            int segments = await page.EvaluateAsync<int>($"() => window.latentlab.explorers['{name}'].priorSegments");
+            Assert.True(segments > 20, $"{name}: {segments} contour segments under the plane");
             // The pointer really moved the decoded point: five places, five codes, spread over the plane.
             Assert.Equal(5, seen.Select(z => (Math.Round(z[0], 6), Math.Round(z[1], 6))).Distinct().Count());
             Assert.True(seen[2][0] > seen[0][0] && seen[3][1] < seen[0][1], $"{name}: z does not follow the pointer (x right, y up)");
