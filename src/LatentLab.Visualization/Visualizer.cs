@@ -104,6 +104,18 @@ public static class Visualizer
             written.Add(F("prior_and_posterior.png"));
         }
 
+        if (PosteriorFit.Applies(model))
+        {
+            cancel.ThrowIfCancellationRequested();
+            progress?.Report("posterior fit");
+            var fit = PosteriorFit.Compute(model, data.TestImages, labels, options.Seed, progress: progress, cancel: cancel, known: folder.ExactLogPx());
+            using var bitmap = PosteriorFitFigure.Draw(fit, shape, classNames);
+            Raster.SavePng(bitmap, F("posterior_fit.png"));
+            written.Add(F("posterior_fit.png"));
+            LatentLab.IO.AtomicFile.WriteAllText(F("posterior_fit.csv"), PosteriorFit.ToCsv(fit.Rows, fit.K));
+            written.Add(F("posterior_fit.csv"));
+        }
+
         cancel.ThrowIfCancellationRequested();
 
         progress?.Report("reconstructions");

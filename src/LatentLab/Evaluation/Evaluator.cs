@@ -174,7 +174,7 @@ public static class Evaluator
             SampleFrechet: sampleFrechet, ReconFrechet: reconFrechet, FrechetTrainTest: trainTest, FrechetNetSha256: netSha, FrechetNetAccuracy: netAccuracy,
             Precision: model.ComputeType == ScalarType.BFloat16 ? Runtime.Precision.Bf16 : Runtime.Precision.Fp32,
             Cpu: Runtime.Cpu.Current,
-            TestLogPxExact: plane?.Mean, TestLogPxExactError: plane?.MaxChange, SampleFrechetBySampler: bySampler);
+            TestLogPxExact: plane?.Mean, TestLogPxExactError: plane?.MaxChange, SampleFrechetBySampler: bySampler) { ExactPerImage = plane };
     }
 
     /// <summary>Makes sure <paramref name="model"/> has something to sample from: an AE without a fitted sampler gets

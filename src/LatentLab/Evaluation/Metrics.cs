@@ -62,4 +62,10 @@ public sealed record Metrics(
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] Runtime.CpuInfo? Cpu = null,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] double? TestLogPxExact = null,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] double? TestLogPxExactError = null,
-    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] IReadOnlyDictionary<string, double>? SampleFrechetBySampler = null);
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] IReadOnlyDictionary<string, double>? SampleFrechetBySampler = null)
+{
+    /// <summary>The plane integral's value for each test image (not in metrics.json: the run folder keeps it as
+    /// log_px_exact.csv, which the posterior-fit figure reads instead of integrating again).</summary>
+    [JsonIgnore]
+    public PlaneLikelihood? ExactPerImage { get; init; }
+}

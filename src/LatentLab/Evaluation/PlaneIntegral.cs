@@ -83,6 +83,31 @@ public static class PlaneIntegral
         return new PlaneLikelihood(logPx, change, sides, lo, hi);
     }
 
+    /// <summary>log_px_exact.csv, one row per image: its index, log p(x), the change at the last refinement, the grid's
+    /// points per side, and the box integrated over (lo1, lo2, hi1, hi2: the same on every row, so the file stays a
+    /// plain table).</summary>
+    public static string ToCsv(PlaneLikelihood p)
+    {
+        var c = System.Globalization.CultureInfo.InvariantCulture;
+        var text = new System.Text.StringBuilder("index,log_px_exact,change,points_per_side,lo1,lo2,hi1,hi2\n");
+        for (int i = 0; i < p.LogPx.Length; i++)
+            text.Append(string.Create(c, $"{i},{p.LogPx[i]:R},{p.Change[i]:R},{p.PointsPerSide[i]},{p.Lo[0]:R},{p.Lo[1]:R},{p.Hi[0]:R},{p.Hi[1]:R}\n"));
+        return text.ToString();
+    }
+
+    /// <summary>What <see cref="ToCsv"/> wrote; null when the file is not such a table.</summary>
+    public static PlaneLikelihood? ReadCsv(string path)
+    {
+        var lines = File.ReadAllLines(path);
+        if (lines.Length < 2 || !lines[0].StartsWith("index,log_px_exact,", StringComparison.Ordinal)) return null;
+        var c = System.Globalization.CultureInfo.InvariantCulture;
+        var rows = lines.Skip(1).Where(l => l.Length > 0).Select(l => l.Split(',')).ToList();
+        if (rows.Any(r => r.Length != 8)) return null;
+        var first = rows[0];
+        return new PlaneLikelihood(rows.Select(r => double.Parse(r[1], c)).ToArray(), rows.Select(r => double.Parse(r[2], c)).ToArray(),
+            rows.Select(r => int.Parse(r[3], c)).ToArray(), [double.Parse(first[4], c), double.Parse(first[5], c)], [double.Parse(first[6], c), double.Parse(first[7], c)]);
+    }
+
     /// <summary>The box: the range of 20,000 prior draws, widened by a tenth, and every posterior's mean +- 8 sigma.</summary>
     static (double[] Lo, double[] Hi) Box(Autoencoder model, Tensor x)
     {
@@ -119,6 +144,22 @@ public static class PlaneIntegral
         return points.to(ScalarType.Float32).MoveToOuterDisposeScope();
     }
 
+    /// <summary>log p(x|z) + log p(z) of each image of <paramref name="images"/> [N, pixels] at each of
+    /// <paramref name="points"/> [P, 2]: [N, P] float64 (keep N * P modest: the result is held whole). log p(x|z) =
+    /// sum x l - softplus(l) over the pixels of the decoded logits l, one matrix product for all images per chunk of points.</summary>
+    public static Tensor LogJoint(Autoencoder model, Tensor images, Tensor points)
+    {
+        using var scope = NewDisposeScope();
+        var parts = new List<Tensor>();
+        for (long first = 0; first < points.shape[0]; first += PointsPerChunk)
+        {
+            var z = points.narrow(0, first, Math.Min(PointsPerChunk, points.shape[0] - first));
+            var (logits, offset) = Decoded(model, z);
+            parts.Add((images.mm(logits.t()) + offset).to(ScalarType.Float64));
+        }
+        return cat(parts, 1).MoveToOuterDisposeScope();
+    }
+
     /// <summary>log of the sum over <paramref name="points"/> [P, 2] of p(x|z) p(z), per image of <paramref name="images"/>
     /// [N, pixels]: [N] float64.</summary>
     static Tensor LogSumOver(Autoencoder model, Tensor images, Tensor points)
@@ -130,9 +171,7 @@ public static class PlaneIntegral
         {
             using var chunkScope = NewDisposeScope();
             var z = points.narrow(0, first, Math.Min(PointsPerChunk, points.shape[0] - first));
-            var logits = model.Decode(z).flatten(1);                                   // [P, pixels]
-            var logPz = model.Prior!.LogDensity(z);                                     // [P]
-            var offset = logPz - nn.functional.softplus(logits).sum([1]);               // [P]
+            var (logits, offset) = Decoded(model, z);
             for (long i = 0; i < n; i += ImagesPerChunk)
             {
                 using var imageScope = NewDisposeScope();
@@ -143,5 +182,13 @@ public static class PlaneIntegral
             }
         }
         return running.MoveToOuterDisposeScope();
+    }
+
+    /// <summary>The decoded logits l [P, pixels] of <paramref name="z"/> [P, 2] and what log p(x|z) + log p(z) adds to
+    /// x . l for any image: log p(z) - sum softplus(l), [P].</summary>
+    static (Tensor Logits, Tensor Offset) Decoded(Autoencoder model, Tensor z)
+    {
+        var logits = model.Decode(z).flatten(1);
+        return (logits, model.Prior!.LogDensity(z) - nn.functional.softplus(logits).sum([1]));
     }
 }

@@ -31,7 +31,27 @@ public sealed record RunFolder(string Root)
             Evaluation.Evaluator.EnsureSampler(model, data);
             Models.Samplers.SamplerFile.Save(model.FittedSampler!, SamplerPath);
         }
+        if (metrics.ExactPerImage is { } plane) IO.AtomicFile.WriteAllText(ExactLogPxPath, Evaluation.PlaneIntegral.ToCsv(plane));
+        else if (File.Exists(ExactLogPxPath)) File.Delete(ExactLogPxPath);
         IO.Json.WriteFile(MetricsPath, metrics);
+    }
+
+    /// <summary>A 2-d VAE's exact log p(x) per test image (written with metrics.json; <see cref="Evaluation.PlaneIntegral.ToCsv"/>).</summary>
+    public string ExactLogPxPath => Path.Combine(Root, "log_px_exact.csv");
+
+    /// <summary>The per-image exact log p(x) of the weights as they are now, on the test images as they are (not
+    /// binarized): null when there is none, it is older than the weights, or metrics.json says it was measured on
+    /// binarized images.</summary>
+    public Evaluation.PlaneLikelihood? ExactLogPx()
+    {
+        if (!File.Exists(ExactLogPxPath) || !File.Exists(MetricsPath) || !File.Exists(ModelPath)) return null;
+        if (File.GetLastWriteTimeUtc(ExactLogPxPath) < File.GetLastWriteTimeUtc(ModelPath)) return null;
+        try
+        {
+            if (IO.Json.ReadFile<Evaluation.Metrics>(MetricsPath).Binarized) return null;
+            return Evaluation.PlaneIntegral.ReadCsv(ExactLogPxPath);
+        }
+        catch (Exception e) when (e is IOException or LatentLabException or System.Text.Json.JsonException or FormatException) { return null; }
     }
 
     /// <summary>Epochs in history.csv: 0 when there is none.</summary>

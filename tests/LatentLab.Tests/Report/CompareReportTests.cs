@@ -49,10 +49,10 @@ public class CompareReportTests(CompareFixture run) : IClassFixture<CompareFixtu
         var html = File.ReadAllText(Path.Combine(run.DatasetFolder, HtmlReport.FileName));
         Assert.DoesNotContain("src=\"http", html);
         Assert.DoesNotContain("href=\"http", html);
-        // Side by side 7; then each model's figures and animations, less what side by side shows of it (reconstructions and
-        // samples; the 2-d plane; a 2-d VAE's prior and posterior) and the 2-d models' latent evolution, which the page
-        // draws: vae_2d 8 - 4 + 2, ae_2d 6 - 3 + 2, vae_32d 7 - 2 + 2, ae_32d 6 - 2 + 2.
-        Assert.Equal(7 + 6 + 5 + 7 + 6, CountOf(html, "<img "));
+        // Side by side 8; then each model's figures and animations, less what side by side shows of it (reconstructions and
+        // samples; the 2-d plane; a 2-d VAE's prior and posterior, and its posterior fit) and the 2-d models' latent
+        // evolution, which the page draws: vae_2d 9 - 5 + 2, ae_2d 6 - 3 + 2, vae_32d 7 - 2 + 2, ae_32d 6 - 2 + 2.
+        Assert.Equal(8 + 6 + 5 + 7 + 6, CountOf(html, "<img "));
         Assert.Equal(2, CountOf(html, "<canvas class=\"evolution\""));
         Assert.Equal(4, CountOf(html, "Shown side by side above, so not repeated here"));
         Assert.DoesNotContain("data:image/gif", html);   // every animation travels as its smaller APNG copy
@@ -92,7 +92,7 @@ public class CompareReportTests(CompareFixture run) : IClassFixture<CompareFixtu
         }
         using var json = JsonDocument.Parse(File.ReadAllText(Path.Combine(run.DatasetFolder, Comparison.FileName)));
         var figures = json.RootElement.GetProperty("side_by_side").EnumerateArray().ToList();
-        Assert.Equal(["comparison/reconstructions.png", "comparison/prior_and_posterior.png", "comparison/latent_planes.png", "comparison/samples.png", "comparison/training_curves.png",
+        Assert.Equal(["comparison/reconstructions.png", "comparison/prior_and_posterior.png", "comparison/posterior_fit.png", "comparison/latent_planes.png", "comparison/samples.png", "comparison/training_curves.png",
             "comparison/latent_spread.png", "comparison/traversals.png"], figures.Select(f => f.GetProperty("file").GetString()));
         Assert.All(figures, f => Assert.NotEmpty(f.GetProperty("sentences").EnumerateArray()));
         Assert.Contains("## Side by side", File.ReadAllText(Path.Combine(run.DatasetFolder, MarkdownReport.FileName)));
@@ -187,7 +187,12 @@ public static class BrowserCheck
         }
         // Every side-by-side figure loaded as an image.
         var widths = await page.EvaluateAsync<int[]>("() => Array.from(document.querySelectorAll('img[data-comparison]')).map(i => i.naturalWidth)");
-        Assert.Equal(7, widths.Length);
+        // One for each picture in comparison/ (the MNIST and the folder comparisons: seven, and the posterior fit of
+        // their 2-d VAE).
+        var drawn = Directory.GetFiles(Path.Combine(datasetFolder, "comparison"), "*.png").Select(Path.GetFileName).ToList();
+        Assert.Contains("posterior_fit.png", drawn);
+        Assert.Equal(8, drawn.Count);
+        Assert.Equal(drawn.Count, widths.Length);
         Assert.All(widths, w => Assert.True(w > 0));
         // Every picture of the page loaded, the animations' APNG copies too.
         var all = await page.EvaluateAsync<int[]>("() => Array.from(document.querySelectorAll('img')).map(i => i.naturalWidth)");

@@ -71,6 +71,11 @@ public class VisualizerTests
         foreach (var figure in CommonFigures.Append("manifold.png").Append("kl_per_dim.png"))
             AssertPng(Path.Combine(folder.FiguresDir, figure), 400, 280);
         AssertPng(Path.Combine(folder.FiguresDir, "prior_and_posterior.png"), 1800, 870);   // two panels under one sentence
+        AssertPng(Path.Combine(folder.FiguresDir, "posterior_fit.png"), 4 * 560, 70 + 150 + 560);   // four images' posteriors
+        var fit = LatentLab.Analysis.PosteriorFit.ReadCsv(Path.Combine(folder.FiguresDir, "posterior_fit.csv"));
+        Assert.NotNull(fit);
+        Assert.Equal(50, fit.Value.Rows.Length);                                            // the slice has 100 test images
+        Assert.Equal(5000, fit.Value.K);
         Assert.False(File.Exists(Path.Combine(folder.FiguresDir, "latent_tsne.png")));   // a 2-d code is its own picture
         AssertGif(Path.Combine(folder.AnimationsDir, "sampling.gif"), 24, 1040, 600);
         AssertGif(Path.Combine(folder.AnimationsDir, "interpolation.gif"), 40, 720, 840);
@@ -78,7 +83,7 @@ public class VisualizerTests
         using var evolution = new MagickImageCollection(Path.Combine(folder.AnimationsDir, "latent_evolution.gif"));
         Assert.InRange(evolution.Count, 2, 120);
         AssertGif(Path.Combine(folder.AnimationsDir, "latent_evolution.gif"), evolution.Count, 820, 700);
-        Assert.Equal(11, result.Written.Count);
+        Assert.Equal(13, result.Written.Count);
         Assert.Empty(Directory.EnumerateFiles(dir.Path, "*.tmp*", SearchOption.AllDirectories));
     }
 
