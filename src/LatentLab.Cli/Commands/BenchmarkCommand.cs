@@ -48,6 +48,8 @@ public static class BenchmarkCommand
     static readonly Option<int?> ThreadsOption = CommonOptions.Threads();
     static readonly Option<string?> PriorOption = CommonOptions.Prior();
     static readonly Option<int?> PriorComponentsOption = CommonOptions.PriorComponents();
+    static readonly Option<string?> PosteriorOption = CommonOptions.Posterior();
+    static readonly Option<int?> FlowStepsOption = CommonOptions.FlowSteps();
     static readonly Option<string> OutOption = CommonOptions.Out();
     static readonly Option<string?> DataDirOption = CommonOptions.DataDir();
     static readonly Option<string> PrecisionOption = CommonOptions.Precision();
@@ -61,18 +63,19 @@ public static class BenchmarkCommand
     public static Command Create(CliConsole console)
     {
         var command = new Command("benchmark", "The likelihood table of the literature: train each row's model under its protocol, estimate log p(x) with k = 5000, set it beside the published figures");
-        foreach (var option in new Option[] { QuickOption, ModelsOption, EpochsOption, KOption, TestSizeOption, ConvChannelsOption, HiddenDimsOption, PriorOption, PriorComponentsOption, ThreadsOption, OutOption, DataDirOption, PrecisionOption, LrScheduleOption, KlWarmupOption, ValidationOption, PatienceOption })
+        foreach (var option in new Option[] { QuickOption, ModelsOption, EpochsOption, KOption, TestSizeOption, ConvChannelsOption, HiddenDimsOption, PriorOption, PriorComponentsOption, PosteriorOption, FlowStepsOption, ThreadsOption, OutOption, DataDirOption, PrecisionOption, LrScheduleOption, KlWarmupOption, ValidationOption, PatienceOption })
             command.Add(option);
         command.SetAction((parse, cancel) => RunAsync(parse, console, cancel));
         return command;
     }
 
     static IReadOnlyList<Row> Rows(bool quick, int? epochs, int? k, IReadOnlyList<int>? convChannels, IReadOnlyList<int>? hiddenDims,
-        string? prior = null, int? priorComponents = null)
+        string? prior = null, int? priorComponents = null, string? posterior = null, int? flowSteps = null)
     {
-        var mlp2 = ModelRegistry.Get("vae_2d").WithOverrides(hiddenDims: hiddenDims, prior: prior, priorComponents: priorComponents);
-        var mlp32 = ModelRegistry.Get("vae_32d").WithOverrides(hiddenDims: hiddenDims, prior: prior, priorComponents: priorComponents);
-        var conv32 = ModelRegistry.Get("vae_32d").WithOverrides(arch: Architecture.Conv, convChannels: convChannels, hiddenDims: hiddenDims, prior: prior, priorComponents: priorComponents);
+        var mlp2 = ModelRegistry.Get("vae_2d").WithOverrides(hiddenDims: hiddenDims, prior: prior, priorComponents: priorComponents, posterior: posterior, flowSteps: flowSteps);
+        var mlp32 = ModelRegistry.Get("vae_32d").WithOverrides(hiddenDims: hiddenDims, prior: prior, priorComponents: priorComponents, posterior: posterior, flowSteps: flowSteps);
+        var conv32 = ModelRegistry.Get("vae_32d").WithOverrides(arch: Architecture.Conv, convChannels: convChannels, hiddenDims: hiddenDims, prior: prior, priorComponents: priorComponents,
+            posterior: posterior, flowSteps: flowSteps);
         // k: the published row's (500 for the 2-d rows, 5000 for the others), whatever the prior.
         int K(string row) => k ?? (quick ? 100 : PublishedFigures.For(row).Select(f => f.K).DefaultIfEmpty(5000).Max());
         int E(int full) => epochs ?? (quick ? 1 : full);
@@ -88,7 +91,8 @@ public static class BenchmarkCommand
         if (testSize is < 1) throw new LatentLabException($"--test-size must be positive, got {testSize}");
         var all = Rows(quick, epochs, k, CommonOptions.ParseCounts(parse.GetValue(ConvChannelsOption), "--conv-channels"),
             CommonOptions.ParseCounts(parse.GetValue(HiddenDimsOption), "--hidden-dims"),
-            CommonOptions.ParsePrior(parse.GetValue(PriorOption)), parse.GetValue(PriorComponentsOption));
+            CommonOptions.ParsePrior(parse.GetValue(PriorOption)), parse.GetValue(PriorComponentsOption),
+            CommonOptions.ParsePosterior(parse.GetValue(PosteriorOption)), parse.GetValue(FlowStepsOption));
         var chosen = parse.GetValue(ModelsOption) is { } list ? list.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries) : all.Select(r => r.Name).ToArray();
         foreach (var name in chosen)
             if (all.All(r => r.Name != name)) throw new LatentLabException($"--models: unknown row '{name}'; known: {string.Join(", ", all.Select(r => r.Name))}");

@@ -35,6 +35,21 @@ public static class CommonOptions
             .Select(f => $"{f.Name} (default {f.DefaultComponents})")),
     };
 
+    public static Option<string?> Posterior() => new("--posterior")
+    {
+        Description = "A VAE's posterior family: " + string.Join("; ", Models.Posteriors.PosteriorRegistry.Families.Select(f => $"{f.Name} ({f.Summary})")) +
+                      ". The run folder is named after it (vae_32d-iaf4); default gaussian",
+    };
+
+    public static Option<int?> FlowSteps() => new("--flow-steps")
+    {
+        Description = "Steps of the flow posterior: " + string.Join(", ", Models.Posteriors.PosteriorRegistry.Families.Where(f => f.DefaultSteps > 0)
+            .Select(f => $"{f.Name} (default {f.DefaultSteps})")),
+    };
+
+    /// <summary>--posterior checked against the registry: one line naming the families when it is not one of them.</summary>
+    public static string? ParsePosterior(string? value) => value is null ? null : Models.Posteriors.PosteriorRegistry.Get(value.ToLowerInvariant()).Name;
+
     public static Option<string?> Sampler() => new("--sampler")
     {
         Description = "What an AE samples from, fitted to its training codes after training: " +

@@ -31,6 +31,8 @@ public static class TrainCommand
     static readonly Option<string?> ArchOption = CommonOptions.Arch();
     static readonly Option<string?> PriorOption = CommonOptions.Prior();
     static readonly Option<int?> PriorComponentsOption = CommonOptions.PriorComponents();
+    static readonly Option<string?> PosteriorOption = CommonOptions.Posterior();
+    static readonly Option<int?> FlowStepsOption = CommonOptions.FlowSteps();
     static readonly Option<string?> SamplerOption = CommonOptions.Sampler();
     static readonly Option<int?> SamplerComponentsOption = CommonOptions.SamplerComponents();
     static readonly Option<string?> ConvChannelsOption = CommonOptions.ConvChannels();
@@ -61,7 +63,7 @@ public static class TrainCommand
     {
         var command = new Command("train", "Train one model, evaluating the test split after every epoch");
         Option[] options = [ ModelOption, DatasetOption, EpochsOption, BatchSizeOption, LearningRateOption, SeedOption,
-                     ThreadsOption, OutOption, DataDirOption, LatentDimOption, BetaOption, ReconOption, ArchOption, PriorOption, PriorComponentsOption, SamplerOption, SamplerComponentsOption, ConvChannelsOption, HiddenDimsOption, ObjectiveOption, KOption, ResumeOption, BinarizeOption, NoTensorBoardOption, PrecisionOption, LrScheduleOption, KlWarmupOption, ValidationOption, PatienceOption,
+                     ThreadsOption, OutOption, DataDirOption, LatentDimOption, BetaOption, ReconOption, ArchOption, PriorOption, PriorComponentsOption, PosteriorOption, FlowStepsOption, SamplerOption, SamplerComponentsOption, ConvChannelsOption, HiddenDimsOption, ObjectiveOption, KOption, ResumeOption, BinarizeOption, NoTensorBoardOption, PrecisionOption, LrScheduleOption, KlWarmupOption, ValidationOption, PatienceOption,
                      TrainSizeOption, TestSizeOption, IwaeKOption, .. DatasetChoice.FolderFlags()];
         foreach (var option in options)
             command.Add(option);
@@ -77,7 +79,8 @@ public static class TrainCommand
             IwaeSamples(parse.GetValue(ObjectiveOption)!, parse.GetValue(KOption)),
             CommonOptions.ParseCounts(parse.GetValue(ConvChannelsOption), "--conv-channels"), CommonOptions.ParseCounts(parse.GetValue(HiddenDimsOption), "--hidden-dims"),
             CommonOptions.ParsePrior(parse.GetValue(PriorOption)), parse.GetValue(PriorComponentsOption),
-            CommonOptions.ParseSampler(parse.GetValue(SamplerOption)), parse.GetValue(SamplerComponentsOption));
+            CommonOptions.ParseSampler(parse.GetValue(SamplerOption)), parse.GetValue(SamplerComponentsOption),
+            CommonOptions.ParsePosterior(parse.GetValue(PosteriorOption)), parse.GetValue(FlowStepsOption));
         var training = new TrainingConfig(parse.GetValue(EpochsOption), parse.GetValue(BatchSizeOption),
             parse.GetValue(LearningRateOption), parse.GetValue(SeedOption), parse.GetValue(BinarizeOption))
         {

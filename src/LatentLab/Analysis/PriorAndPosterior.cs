@@ -25,7 +25,10 @@ public static class PriorAndPosterior
 {
     public const int GridPoints = 161, DefaultEllipses = 200, DefaultAggregateImages = 2000;
 
-    public static bool Applies(Autoencoder model) => model.IsVariational && model.Config.LatentDim == 2;
+    /// <remarks>Gaussian posteriors only: the ellipses and the aggregate's density are the Gaussian's (a flow's posterior
+    /// is drawn by the posterior-fit figure instead).</remarks>
+    public static bool Applies(Autoencoder model) =>
+        model.IsVariational && model.Config.LatentDim == 2 && model.Config.Posterior == Models.Posteriors.PosteriorRegistry.Gaussian;
 
     public static PriorPosteriorPicture Compute(Autoencoder model, Tensor images, int[] labels, long seed,
         int ellipses = DefaultEllipses, int aggregateImages = DefaultAggregateImages)

@@ -70,10 +70,10 @@ public static class Evaluator
             bce.Add(ImageMetrics.Bce(logits, batch).MoveToOuterDisposeScope());
             if (variational)
             {
-                var sample = q.Sample(sampler);
+                var (sample, logQ) = q.SampleWithDensity(sampler);
                 var recon = ImageMetrics.Bce(model.Decode(sample), batch);
                 var kl = q.KlPerDimension(model.Prior!);   // [B, d] nats, where the prior gives a closed form
-                var klPerImage = kl?.sum([1]) ?? Objectives.Kl(q, model.Prior!, sample);
+                var klPerImage = kl?.sum([1]) ?? Objectives.Kl(q, model.Prior!, sample, logQ);
                 elbo.Add((-(recon + klPerImage.to(ScalarType.Float64))).MoveToOuterDisposeScope());
                 klTotal.Add(klPerImage.to(ScalarType.Float64).MoveToOuterDisposeScope());
                 if (kl is not null) klPerDim.Add(kl.to(ScalarType.Float64).MoveToOuterDisposeScope());

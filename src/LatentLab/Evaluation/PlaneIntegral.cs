@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using LatentLab.Models;
 using static TorchSharp.torch;
 
@@ -25,7 +26,8 @@ public sealed record PlaneLikelihood(double[] LogPx, double[] Change, int[] Poin
 /// value moves by less than <see cref="Tolerance"/> nats. One decoding of each grid point serves every image: log p(x|z)
 /// for all images is one matrix product of the images with the decoded logits (x l - softplus(l), summed over pixels).
 /// The box: the prior's draws' range and each posterior's mean +- 8 standard deviations, whichever is wider; p(z) and
-/// q(z|x) put less than 1e-14 of their mass beyond that.
+/// q(z|x) put less than 1e-14 of their mass beyond that. (A flow posterior: the range of 256 of its draws, widened on each
+/// side by that range.)
 /// </remarks>
 public static class PlaneIntegral
 {
@@ -117,9 +119,14 @@ public static class PlaneIntegral
         var dmin = draws.amin([0]);
         var dmax = draws.amax([0]);
         var pad = (dmax - dmin) * 0.1;
-        var q = Evaluator.InBatches(x, 1000, b => model.Encode(b) is var p && p is Models.Posteriors.DiagonalGaussianPosterior g
-            ? cat([g.Mu - 8 * (g.LogVar * 0.5).exp(), g.Mu + 8 * (g.LogVar * 0.5).exp()], 1).to(ScalarType.Float64)
-            : throw new ArgumentException("the plane integral's box needs a Gaussian posterior"));
+        var q = Evaluator.InBatches(x, 1000, b => model.Encode(b) switch
+        {
+            Models.Posteriors.DiagonalGaussianPosterior g =>
+                cat([g.Mu - 8 * (g.LogVar * 0.5).exp(), g.Mu + 8 * (g.LogVar * 0.5).exp()], 1).to(ScalarType.Float64),
+            // Any other family (a flow): the range of 256 draws per image, widened on each side by the range itself.
+            var other => other.Sample(256, rng).Z.to(ScalarType.Float64) is var draws && draws.amin([0]) is var min && draws.amax([0]) is var max
+                ? cat([min - (max - min), max + (max - min)], 1) : throw new UnreachableException(),
+        });
         var lo = minimum(dmin - pad, q.narrow(1, 0, 2).amin([0])).data<double>().ToArray();
         var hi = maximum(dmax + pad, q.narrow(1, 2, 2).amax([0])).data<double>().ToArray();
         return (lo, hi);

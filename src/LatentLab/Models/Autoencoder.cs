@@ -38,6 +38,9 @@ public abstract class Autoencoder : Module<Tensor, Tensor>
     /// <summary>q(z|x) for a batch of images: a Gaussian for a VAE, a point mass at the code for an AE.</summary>
     public abstract Posteriors.Posterior Encode(Tensor x);
 
+    /// <summary>A VAE's posterior family (what its encoder's outputs mean); null for an AE, whose code is a point.</summary>
+    public virtual Posteriors.PosteriorFamily? PosteriorFamily => null;
+
     /// <summary>True when q(z|x) and p(z) are densities, so the ELBO, the importance-weighted bound and log p(x) exist.</summary>
     public abstract bool IsVariational { get; }
 

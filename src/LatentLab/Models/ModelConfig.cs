@@ -69,6 +69,20 @@ public sealed record ModelConfig(
 
     public const int MaxPriorComponents = 10_000;
 
+    /// <summary>A VAE's posterior family, as <see cref="Posteriors.PosteriorRegistry"/> names it: "gaussian", "planar",
+    /// "iaf". Written to config.json only when it is not the Gaussian, so earlier runs read as before.</summary>
+    [JsonIgnore]
+    public string Posterior { get; init; } = Posteriors.PosteriorRegistry.Gaussian;
+
+    [JsonInclude, JsonPropertyName("posterior"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    string? PosteriorInFile { get => Posterior == Posteriors.PosteriorRegistry.Gaussian ? null : Posterior; init => Posterior = value ?? Posteriors.PosteriorRegistry.Gaussian; }
+
+    /// <summary>The flow's steps (planar, IAF); 0 for the Gaussian.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
+    public int FlowSteps { get; init; }
+
+    public const int MaxFlowSteps = 100;
+
     /// <summary>What an AE samples from, fitted to its training codes after training (<see cref="Samplers.SamplerRegistry"/>):
     /// "gaussian" or "gmm". Written to config.json only when it is not the Gaussian.</summary>
     [JsonIgnore]
@@ -100,6 +114,11 @@ public sealed record ModelConfig(
         if (Prior != Priors.PriorRegistry.Standard && Kind != ModelKind.Vae)
             throw new LatentLabException("--prior needs a VAE: an AE has no prior while it trains (it samples from a density fitted afterwards, --sampler)");
         CheckComponents("--prior", Prior, PriorComponents, Priors.PriorRegistry.Get(Prior).DefaultComponents, MaxPriorComponents, Priors.PriorRegistry.WithComponents);
+        if (Posterior != Posteriors.PosteriorRegistry.Gaussian && Kind != ModelKind.Vae)
+            throw new LatentLabException("--posterior needs a VAE: an AE's code is a point, not a distribution");
+        CheckComponents("--flow", Posterior, FlowSteps, Posteriors.PosteriorRegistry.Get(Posterior).DefaultSteps, MaxFlowSteps, Posteriors.PosteriorRegistry.WithSteps, "steps");
+        if (Posterior != Posteriors.PosteriorRegistry.Gaussian && Prior == "vamp")
+            throw new LatentLabException("--prior vamp is a mixture of Gaussian posteriors: it needs --posterior gaussian");
         if (Sampler != Samplers.SamplerRegistry.Gaussian && Kind != ModelKind.Ae)
             throw new LatentLabException("--sampler needs an AE: a VAE samples from its prior (--prior)");
         CheckComponents("--sampler", Sampler, SamplerComponents, Samplers.SamplerRegistry.Get(Sampler).DefaultComponents, MaxSamplerComponents, "gmm");
@@ -119,19 +138,20 @@ public sealed record ModelConfig(
 
     /// <summary>A family's component count: within 1..<paramref name="max"/> for a family that has components (its default
     /// is above 0), none for one that has not.</summary>
-    static void CheckComponents(string option, string family, int components, int defaultComponents, int max, string familiesWithThem)
+    static void CheckComponents(string option, string family, int components, int defaultComponents, int max, string familiesWithThem, string what = "components")
     {
         if (defaultComponents > 0 && (components < 1 || components > max))
-            throw new LatentLabException($"{option}-components must be between 1 and {max:N0}, got {components}");
+            throw new LatentLabException($"{option}-{what} must be between 1 and {max:N0}, got {components}");
         if (defaultComponents == 0 && components != 0)
-            throw new LatentLabException($"{option}-components needs {option} {familiesWithThem}, not {family}");
+            throw new LatentLabException($"{option}-{what} needs {(option == "--flow" ? "--posterior" : option)} {familiesWithThem}, not {family}");
     }
 
     /// <summary>This preset with some settings changed; the name records each change, so a variant trains into a
     /// folder of its own (vae_2d with --beta 4 becomes vae_2d-beta4, with --arch conv vae_2d-conv).</summary>
     public ModelConfig WithOverrides(int? latentDim = null, double? beta = null, ReconstructionLoss? recon = null, Architecture? arch = null,
         int? iwaeSamples = null, IReadOnlyList<int>? convChannels = null, IReadOnlyList<int>? hiddenDims = null,
-        string? prior = null, int? priorComponents = null, string? sampler = null, int? samplerComponents = null)
+        string? prior = null, int? priorComponents = null, string? sampler = null, int? samplerComponents = null,
+        string? posterior = null, int? flowSteps = null)
     {
         var name = Name;
         if (priorComponents is not null && prior is null && Prior == Priors.PriorRegistry.Standard)
@@ -157,6 +177,13 @@ public sealed record ModelConfig(
             : priorComponents ?? Priors.PriorRegistry.Get(newPrior).DefaultComponents;
         if (newPrior != Prior || components != PriorComponents)
             name += newPrior == Priors.PriorRegistry.Standard ? "-standard" : $"-{newPrior}{components}";
+        string newPosterior = posterior ?? Posterior;
+        if (flowSteps is not null && posterior is null && Posterior == Posteriors.PosteriorRegistry.Gaussian)
+            throw new LatentLabException($"--flow-steps needs --posterior {Posteriors.PosteriorRegistry.WithSteps}");
+        int steps = newPosterior == Posterior && flowSteps is null ? FlowSteps
+            : flowSteps ?? Posteriors.PosteriorRegistry.Get(newPosterior).DefaultSteps;
+        if (newPosterior != Posterior || steps != FlowSteps)
+            name += newPosterior == Posteriors.PosteriorRegistry.Gaussian ? "-gaussian" : $"-{newPosterior}{steps}";
         string newSampler = sampler ?? Sampler;
         if (samplerComponents is not null && sampler is null && Sampler == Samplers.SamplerRegistry.Gaussian)
             throw new LatentLabException("--sampler-components needs --sampler gmm");
@@ -165,7 +192,8 @@ public sealed record ModelConfig(
         if (newSampler != Sampler || samplerK != SamplerComponents) name += $"-{Samplers.SamplerRegistry.Label(newSampler, samplerK)}";
         var changed = this with { Name = name, LatentDim = latentDim ?? LatentDim, Beta = beta ?? Beta, Recon = recon ?? Recon, Arch = arch ?? Arch,
             IwaeSamples = iwaeSamples ?? IwaeSamples, RequestedConvChannels = convChannels ?? RequestedConvChannels,
-            Prior = newPrior, PriorComponents = components, Sampler = newSampler, SamplerComponents = samplerK };
+            Prior = newPrior, PriorComponents = components, Sampler = newSampler, SamplerComponents = samplerK,
+            Posterior = newPosterior, FlowSteps = steps };
         if (changed.Arch == Architecture.Conv && Arch != Architecture.Conv) changed = changed with { HiddenDims = [ConvHidden] };
         if (hiddenDims is not null) changed = changed with { HiddenDims = [.. hiddenDims] };
         // Channels for larger images than the preset's (four layers for 64x64) are checked by ForImages once the images are known.

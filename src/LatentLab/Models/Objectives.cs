@@ -9,9 +9,9 @@ public static class Objectives
 {
     /// <summary>KL(q(z|x) || p(z)) per image, [B]: the closed form where the prior has one (summed over dimensions),
     /// else the one-sample Monte-Carlo estimate log q(z|x) - log p(z) at the reparameterized <paramref name="z"/>
-    /// (Kingma &amp; Welling 2014, eq. 6 against eq. 7).</summary>
-    public static Tensor Kl(Posterior q, Prior prior, Tensor z) =>
-        q.KlPerDimension(prior)?.sum([1]) ?? q.LogDensity(z) - prior.LogDensity(z);
+    /// (Kingma &amp; Welling 2014, eq. 6 against eq. 7), with <paramref name="logQ"/> = log q(z|x) when the draw gave it.</summary>
+    public static Tensor Kl(Posterior q, Prior prior, Tensor z, Tensor? logQ = null) =>
+        q.KlPerDimension(prior)?.sum([1]) ?? (logQ ?? q.LogDensity(z)) - prior.LogDensity(z);
 
     /// <summary>log (1/k) sum_i w_i over the first dimension of <paramref name="logWeights"/> [k, B]: the importance-
     /// weighted bound on log p(x) (Burda et al. 2015), [B]. k = 1 is the ELBO.</summary>

@@ -21,6 +21,11 @@ public abstract class Posterior
     /// <summary>One reparameterized draw per image, [B, d].</summary>
     public abstract Tensor Sample(Generator? rng);
 
+    /// <summary>One reparameterized draw per image, [B, d], with its log q(z|x) [B] where the draw gives it for free (a
+    /// flow's: its inverse is costly, and not differentiable when solved numerically); null where the objectives need no
+    /// density at the draw (a closed-form KL) or can ask <see cref="LogDensity"/>.</summary>
+    public virtual (Tensor Z, Tensor? LogQ) SampleWithDensity(Generator? rng) => (Sample(rng), null);
+
     /// <summary>KL(q(z|x) || p(z)) per image and latent dimension, [B, d], in closed form where the prior gives one
     /// (<see cref="Priors.Prior.KlPerDimension"/>); null otherwise, and the objectives estimate log q - log p at a sample.</summary>
     public abstract Tensor? KlPerDimension(Priors.Prior prior);

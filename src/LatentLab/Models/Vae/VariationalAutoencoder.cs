@@ -11,27 +11,37 @@ namespace LatentLab.Models.Vae;
 public sealed class VariationalAutoencoder : Autoencoder
 {
     readonly Prior prior;
+    readonly PosteriorFamily posterior;
 
-    public VariationalAutoencoder(ModelConfig config) : base(config, 2 * config.LatentDim)
+    public VariationalAutoencoder(ModelConfig config) : this(config, PosteriorRegistry.Get(config.Validate().Posterior).Build(config)) { }
+
+    /// <remarks>The posterior family is built first (its encoder width depends on it); the Gaussian has no parameters,
+    /// so a Gaussian VAE draws exactly the weights it drew before posteriors were families.</remarks>
+    VariationalAutoencoder(ModelConfig config, PosteriorFamily family) : base(config, family.EncoderOutputs)
     {
-        prior = PriorRegistry.Get(config.Prior).Build(config, Encode);
+        posterior = family;
+        prior = PriorRegistry.Get(config.Prior).Build(config, x => Encode(x) as DiagonalGaussianPosterior
+            ?? throw new InvalidOperationException("the VampPrior needs a Gaussian posterior"));
         register_module("prior", prior);
+        register_module("posterior", posterior);
     }
 
     public override bool IsVariational => true;
+    public override PosteriorFamily PosteriorFamily => posterior;
     public override Prior Prior => prior;
 
-    /// <summary>The posterior: the encoder's output split into mean and log-variance, each [B, latentDim].</summary>
-    public override DiagonalGaussianPosterior Encode(Tensor x) => DiagonalGaussianPosterior.FromEncoderOutput(EncoderOutput(x));
+    /// <summary>The posterior the family builds from the encoder's output: for the Gaussian, the output split into mean
+    /// and log-variance, each [B, latentDim].</summary>
+    public override Posterior Encode(Tensor x) => posterior.FromEncoderOutput(EncoderOutput(x));
 
     public override LossTerms Loss(Tensor x, Generator? rng, double klWeight = 1.0)
     {
         if (Config.IwaeSamples > 1) return ImportanceWeightedLoss(x, Config.IwaeSamples, rng);
         using var scope = NewDisposeScope();
         var q = Encode(x);
-        var z = q.Sample(rng);
+        var (z, logQ) = q.SampleWithDensity(rng);
         var reconstruction = Losses.Reconstruction(Decode(z), x, Config.Recon);
-        var kl = Objectives.Kl(q, prior, z).mean();
+        var kl = Objectives.Kl(q, prior, z, logQ).mean();
         var total = reconstruction + kl * (Config.Beta * klWeight);
         scope.MoveToOuter(total, reconstruction, kl);
         return new LossTerms(total, reconstruction, kl);
