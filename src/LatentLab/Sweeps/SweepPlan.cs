@@ -39,21 +39,25 @@ public sealed record SweepPlan(string Name, string Dataset, SweepSpec Spec, IRea
             foreach (int z in dims)
                 foreach (double? beta in preset.Kind == ModelKind.Vae ? spec.Betas.Select(b => (double?)b) : [null])
                 foreach (string? prior in preset.Kind == ModelKind.Vae ? (spec.Priors ?? [Models.Priors.PriorRegistry.Standard]).Select(p => (string?)p) : [null])
+                foreach (string? posterior in preset.Kind == ModelKind.Vae ? (spec.Posteriors ?? [Models.Posteriors.PosteriorRegistry.Gaussian]).Select(p => (string?)p) : [null])
                     foreach (long seed in spec.Seeds)
                     {
                         bool withComponents = prior is not null && Models.Priors.PriorRegistry.Get(prior).DefaultComponents > 0;
+                        bool withSteps = posterior is not null && Models.Posteriors.PosteriorRegistry.Get(posterior).DefaultSteps > 0;
                         string? sampler = preset.Kind == ModelKind.Ae ? spec.Sampler : null;
                         bool samplerComponents = sampler is not null && Models.Samplers.SamplerRegistry.Get(sampler).DefaultComponents > 0;
                         var config = preset.WithOverrides(latentDim: z, beta: beta, arch: spec.Arch,
                             prior: prior, priorComponents: withComponents ? spec.PriorComponents : null,
-                            sampler: sampler, samplerComponents: samplerComponents ? spec.SamplerComponents : null).ForImages(image);
+                            sampler: sampler, samplerComponents: samplerComponents ? spec.SamplerComponents : null,
+                            posterior: posterior, flowSteps: withSteps ? spec.FlowSteps : null).ForImages(image);
                         var training = new TrainingConfig(spec.Epochs, spec.BatchSize, spec.LearningRate, seed, spec.Binarize).Validate();
                         int index = points.Count;
                         string kind = preset.Kind == ModelKind.Vae ? "vae" : "ae";
                         string betaPart = beta is { } b ? $"-beta{b.ToString(CultureInfo.InvariantCulture)}" : "";
                         string priorPart = config.Prior == Models.Priors.PriorRegistry.Standard ? "" : $"-{config.Prior}{config.PriorComponents}";
                         string samplerPart = config.Sampler == Models.Samplers.SamplerRegistry.Gaussian ? "" : $"-{Models.Samplers.SamplerRegistry.Label(config.Sampler, config.SamplerComponents)}";
-                        string model = $"{kind}{(spec.Arch == Architecture.Conv ? "-conv" : "")}-z{z}{betaPart}{priorPart}{samplerPart}";
+                        string posteriorPart = config.Posterior == Models.Posteriors.PosteriorRegistry.Gaussian ? "" : $"-{config.Posterior}{config.FlowSteps}";
+                        string model = $"{kind}{(spec.Arch == Architecture.Conv ? "-conv" : "")}-z{z}{betaPart}{priorPart}{posteriorPart}{samplerPart}";
                         config = config with { Name = model };
                         string folder = $"runs/{index:D3}-{model}-seed{seed}";
                         points.Add(new SweepPoint(index, modelName, preset.Kind, z, beta, seed, folder, config, training));

@@ -16,6 +16,8 @@ namespace LatentLab.Sweeps;
 /// <param name="PriorComponents">Components of the priors that have them; empty: each family's default.</param>
 /// <param name="Sampler">What the AEs sample from (gaussian, gmm); empty: the Gaussian.</param>
 /// <param name="SamplerComponents">Components of the gmm sampler; empty: its default.</param>
+/// <param name="Posteriors">The VAEs' posterior families, one more axis of the grid (gaussian, planar, iaf); empty: the Gaussian.</param>
+/// <param name="FlowSteps">Steps of the flow posteriors; empty: each family's default.</param>
 public sealed record SweepSpec(
     string Dataset,
     IReadOnlyList<string> Models,
@@ -34,12 +36,14 @@ public sealed record SweepSpec(
     [property: System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)] IReadOnlyList<string>? Priors = null,
     [property: System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)] int? PriorComponents = null,
     [property: System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)] string? Sampler = null,
-    [property: System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)] int? SamplerComponents = null)
+    [property: System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)] int? SamplerComponents = null,
+    [property: System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)] IReadOnlyList<string>? Posteriors = null,
+    [property: System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)] int? FlowSteps = null)
 {
     /// <summary>The sweep file's keys, in the order <see cref="ToYaml"/> writes them.</summary>
     public static readonly string[] Keys =
         ["dataset", "models", "latent_dims", "betas", "seeds", "epochs", "batch_size", "lr", "train_size", "test_size", "binarize", "threads", "iwae_k", "arch",
-         "priors", "prior_components", "sampler", "sampler_components"];
+         "priors", "prior_components", "sampler", "sampler_components", "posteriors", "flow_steps"];
 
     /// <summary>The model kinds a sweep may name besides the presets.</summary>
     public static ModelConfig Preset(string name) => name switch
@@ -90,6 +94,14 @@ public sealed record SweepSpec(
         }
         if (SamplerComponents is < 1 or > ModelConfig.MaxSamplerComponents)
             throw new LatentLabException($"{In("sampler_components")} must be between 1 and {ModelConfig.MaxSamplerComponents:N0}, got {SamplerComponents}");
+        foreach (var posterior in Posteriors ?? [])
+        {
+            try { LatentLab.Models.Posteriors.PosteriorRegistry.Get(posterior); }
+            catch (LatentLabException e) { throw new LatentLabException($"{In("posteriors")}: {e.Message}"); }
+        }
+        if (Posteriors is not null) Dup(Posteriors, "posteriors");
+        if (FlowSteps is < 1 or > ModelConfig.MaxFlowSteps)
+            throw new LatentLabException($"{In("flow_steps")} must be between 1 and {ModelConfig.MaxFlowSteps}, got {FlowSteps}");
         return this;
 
         void Dup<T>(IReadOnlyList<T> values, string key)
@@ -175,7 +187,9 @@ public sealed record SweepSpec(
             values.ContainsKey("priors") ? Strings("priors") : null,
             Optional("prior_components", Int, whole),
             values.ContainsKey("sampler") ? Text("sampler") : null,
-            Optional("sampler_components", Int, whole));
+            Optional("sampler_components", Int, whole),
+            values.ContainsKey("posteriors") ? Strings("posteriors") : null,
+            Optional("flow_steps", Int, whole));
         return spec.Validate(path);
     }
 
@@ -207,6 +221,8 @@ public sealed record SweepSpec(
         if (PriorComponents is { } pk) lines.Add($"prior_components: {pk}");
         if (Sampler is not null) lines.Add($"sampler: {Sampler}");
         if (SamplerComponents is { } sk) lines.Add($"sampler_components: {sk}");
+        if (Posteriors is not null) lines.Add($"posteriors: [{string.Join(", ", Posteriors)}]");
+        if (FlowSteps is { } fs) lines.Add($"flow_steps: {fs}");
         return string.Join("\n", lines) + "\n";
     }
 

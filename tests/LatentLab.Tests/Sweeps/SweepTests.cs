@@ -86,6 +86,35 @@ public class SweepTests
         Assert.Contains("priors: --prior must be one of", error);
     }
 
+    /// <summary>Posterior families are an axis of the grid for the VAEs: a flow point trains, measures its exact 2-d
+    /// log p(x) and names its flow, and the sweep file round-trips them.</summary>
+    [Fact]
+    public async Task PosteriorsAreAnAxisOfTheGrid()
+    {
+        using var dir = new TempDir();
+        File.WriteAllText(dir["grid.yaml"], "models: [vae, ae]\nlatent_dims: [2]\nseeds: [0]\nepochs: 1\nthreads: 1\niwae_k: 5\n" +
+                                            "posteriors: [gaussian, planar]\nflow_steps: 2\n");
+        var (exit, output, error) = await LatentCommand.RunAsync(["sweep", "plan", "flows", "--file", dir["grid.yaml"], .. Common(dir)]);
+        Assert.True(exit == 0, error);
+        Assert.Contains("3 points (2 VAE, 1 AE)", output);
+        var plan = SweepPlan.Read(dir["mnist/sweeps/flows"]);
+        Assert.Equal(["runs/000-vae-z2-beta1-seed0", "runs/001-vae-z2-beta1-planar2-seed0", "runs/002-ae-z2-seed0"], plan.Points.Select(p => p.Folder));
+        Assert.Equal("planar", plan.Points[1].Config.Posterior);
+        Assert.Equal(2, plan.Points[1].Config.FlowSteps);
+        Assert.Equal(Json(plan.Spec), Json(SweepSpec.ReadYaml(dir["mnist/sweeps/flows/sweep.yaml"])));
+
+        (exit, _, error) = await LatentCommand.RunAsync(["sweep", "run", "flows", "--index", "1", .. Common(dir)]);
+        Assert.True(exit == 0, error);
+        using var metrics = System.Text.Json.JsonDocument.Parse(File.ReadAllText(dir["mnist/sweeps/flows/runs/001-vae-z2-beta1-planar2-seed0/metrics.json"]));
+        double exact = metrics.RootElement.GetProperty("test_log_px_exact").GetDouble(), bound = metrics.RootElement.GetProperty("test_log_px_iwae").GetDouble();
+        Assert.True(bound < exact + 0.5, $"the k = 5 bound {bound} is above the exact value {exact}");
+
+        File.WriteAllText(dir["bad.yaml"], "models: [vae]\nposteriors: [gaussian, realnvp]\n");
+        (exit, _, error) = await LatentCommand.RunAsync(["sweep", "plan", "bad", "--file", dir["bad.yaml"], .. Common(dir)]);
+        Assert.Equal(2, exit);
+        Assert.Contains("posteriors: --posterior must be one of", error);
+    }
+
     [Theory]
     [InlineData("models: [vae, vea]", "models: unknown model 'vea'")]
     [InlineData("models: []", "models is empty")]
