@@ -9,7 +9,9 @@ namespace LatentLab.Export;
 /// <summary>What <see cref="OnnxExport.Write"/> produced: the two files and the names of their inputs and outputs.</summary>
 /// <param name="Prior">prior.safetensors: what a program needs to sample codes for the decoder (a VAE's prior, an AE's
 /// fitted sampler), its metadata saying how (<c>prior</c>, <c>how_to_sample</c>).</param>
-public sealed record OnnxFiles(string Encoder, string Decoder, IReadOnlyList<string> EncoderOutputs, string Prior);
+/// <param name="Posterior">posterior.safetensors, for a flow posterior: the flow's own tensors and, in its metadata
+/// (<c>posterior</c>, <c>how_to_sample</c>), how to finish q(z|x) from the encoder's outputs; null for a Gaussian or an AE.</param>
+public sealed record OnnxFiles(string Encoder, string Decoder, IReadOnlyList<string> EncoderOutputs, string Prior, string? Posterior = null);
 
 /// <summary>Exports a trained model as two ONNX graphs (opset <see cref="Opset"/>, built with OnnxSharp's classes of
 /// ONNX's protobuf schema): <c>encoder.onnx</c> maps <c>image</c> [batch, C, H, W] (intensities in [0, 1]) to <c>mean</c>
@@ -26,11 +28,29 @@ public static class OnnxExport
     {
         Directory.CreateDirectory(folder);
         var (encoder, decoder, outputs) = Build(model);
-        var files = new OnnxFiles(Path.Combine(folder, "encoder.onnx"), Path.Combine(folder, "decoder.onnx"), outputs, Path.Combine(folder, "prior.safetensors"));
+        bool flow = model.PosteriorFamily is { ExtraOutputName: not null };
+        var files = new OnnxFiles(Path.Combine(folder, "encoder.onnx"), Path.Combine(folder, "decoder.onnx"), outputs, Path.Combine(folder, "prior.safetensors"),
+            flow ? Path.Combine(folder, "posterior.safetensors") : null);
         AtomicFile.WriteAllBytes(files.Encoder, encoder.ToByteArray());
         AtomicFile.WriteAllBytes(files.Decoder, decoder.ToByteArray());
         WritePrior(model, files.Prior);
+        if (files.Posterior is { } posteriorPath) WritePosterior(model, posteriorPath);
         return files;
+    }
+
+    /// <summary>posterior.safetensors: a flow posterior's tensors and how to finish q(z|x) from the encoder's outputs.</summary>
+    static void WritePosterior(Autoencoder model, string path)
+    {
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        var (tensors, how) = model.PosteriorFamily!.Portable();
+        SafeTensors.Write(path, tensors, new Dictionary<string, string>
+        {
+            ["posterior"] = model.Config.Posterior,
+            ["flow_steps"] = model.Config.FlowSteps.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["latent_dim"] = model.Config.LatentDim.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["how_to_sample"] = how,
+        });
     }
 
     /// <summary>prior.safetensors: the prior's (or the AE's fitted sampler's) tensors and how to sample from them.</summary>
@@ -69,18 +89,24 @@ public static class OnnxExport
             x = encoder.LinearChain("encoder.", x, reluAfterLast: false);
         }
         string[] outputs;
+        long[] widths;
         if (vae)
         {
-            var split = encoder.Constant("split", [config.LatentDim, config.LatentDim]);
-            encoder.Node("Split", [x, split], new() { ["axis"] = 1L }, outputs: ["mean", "log_variance"]);
-            outputs = ["mean", "log_variance"];
+            // The mean and the log-variance, then whatever else the posterior family reads (a flow's parameters or context).
+            var family = model.PosteriorFamily!;
+            long extra = family.EncoderOutputs - 2 * config.LatentDim;
+            (outputs, widths) = family.ExtraOutputName is { } extraName && extra > 0
+                ? (new[] { "mean", "log_variance", extraName }, new long[] { config.LatentDim, config.LatentDim, extra })
+                : (new[] { "mean", "log_variance" }, new long[] { config.LatentDim, config.LatentDim });
+            var split = encoder.Constant("split", widths);
+            encoder.Node("Split", [x, split], new() { ["axis"] = 1L }, outputs: outputs);
         }
         else
         {
             encoder.Node("Identity", [x], outputs: ["code"]);
-            outputs = ["code"];
+            (outputs, widths) = (["code"], [config.LatentDim]);
         }
-        foreach (var name in outputs) encoder.Output(name, ["batch", config.LatentDim]);
+        for (int i = 0; i < outputs.Length; i++) encoder.Output(outputs[i], ["batch", widths[i]]);
 
         var decoder = new GraphBuilder($"{config.Name}_decoder", parameters);
         string z = decoder.Input("code", ["batch", config.LatentDim]);

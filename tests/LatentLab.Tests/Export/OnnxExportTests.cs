@@ -79,6 +79,111 @@ public class OnnxExportTests
         Assert.True(worst <= 1e-5, $"decoder differs by {worst}");
     }
 
+    /// <summary>A flow posterior: encoder.onnx gives the base Gaussian and the flow's inputs, and posterior.safetensors's
+    /// recipe, followed here in plain arithmetic from its words, carries the base mean to the model's posterior code and
+    /// gives the model's log q(z|x) at a draw.</summary>
+    [Theory]
+    [InlineData("planar", 3)]
+    [InlineData("iaf", 2)]
+    public async Task AFlowPosteriorFinishesFromTheOnnxOutputsByItsRecipe(string posterior, int steps)
+    {
+        using var dir = new TempDir();
+        string[] common = ["--data-dir", Fixtures.MnistSliceFolder, "--out", dir.Path, "--epochs", "1", "--iwae-k", "0", "--no-tensorboard"];
+        Assert.Equal(0, (await Run(["train", "--model", "vae_2d", "--posterior", posterior, "--flow-steps", $"{steps}", .. common])).Exit);
+        string name = $"vae_2d-{posterior}{steps}";
+        var export = await Run("export", "--model", name, "--out", dir.Path);
+        Assert.True(export.Exit == 0, export.Error);
+        var run = new RunFolder(dir[$"mnist/{name}"]);
+        var (tensors, metadata) = LatentLab.IO.SafeTensors.Read(Path.Combine(run.Root, "onnx", "posterior.safetensors"));
+        Assert.Equal(posterior, metadata["posterior"]);
+        Assert.Contains("z = mean + exp(log_variance / 2) * eps", metadata["how_to_sample"]);
+
+        using var model = run.LoadModel();
+        model.eval();
+        using var noGrad = no_grad();
+        using var data = Fixtures.MnistSlice();
+        var images = data.TestImages.narrow(0, 0, 10);
+        using var encoder = new InferenceSession(Path.Combine(run.Root, "onnx", "encoder.onnx"));
+        var pixels = images.data<float>().ToArray();
+        var mean = Run(encoder, "image", pixels, images.shape, "mean");
+        var logVar = Run(encoder, "image", pixels, images.shape, "log_variance");
+        string extraName = posterior == "planar" ? "flow" : "context";
+        var extra = Run(encoder, "image", pixels, images.shape, extraName);
+        int width = extra.Length / 10;
+        var q = model.Encode(images);
+        var expectedCode = q.Mean.data<float>().ToArray();
+        // A draw: eps fixed here, z0 = mean + sigma eps, and log q(z|x) = log N(z0) - the steps' log-determinants.
+        var eps = new[] { 0.7, -1.2 };
+        var zValues = new float[20];
+        var expectedLogQ = new double[10];
+        for (int i = 0; i < 10; i++)
+        {
+            var e = extra.Skip(i * width).Take(width).Select(v => (double)v).ToArray();
+            double[] Finish(double[] z0, out double logDet) => posterior == "planar" ? Planar(z0, e, steps, out logDet) : Iaf(z0, e, tensors, steps, out logDet);
+            var code = Finish([mean[2 * i], mean[2 * i + 1]], out _);
+            for (int d = 0; d < 2; d++)
+                Assert.True(Math.Abs(code[d] - expectedCode[2 * i + d]) < 1e-4, $"image {i}: the recipe gives {code[d]}, the model {expectedCode[2 * i + d]}");
+            double[] start = [mean[2 * i] + Math.Exp(logVar[2 * i] / 2) * eps[0], mean[2 * i + 1] + Math.Exp(logVar[2 * i + 1] / 2) * eps[1]];
+            var drawn = Finish(start, out double logDetDraw);
+            double logN = 0;
+            for (int d = 0; d < 2; d++) logN += -0.5 * (eps[d] * eps[d] + logVar[2 * i + d] + Math.Log(2 * Math.PI));
+            expectedLogQ[i] = logN - logDetDraw;
+            zValues[2 * i] = (float)drawn[0];
+            zValues[2 * i + 1] = (float)drawn[1];
+        }
+        using var z = tensor(zValues, [10, 2]);
+        var modelLogQ = q.LogDensity(z).data<float>().ToArray();
+        for (int i = 0; i < 10; i++)
+            Assert.True(Math.Abs(modelLogQ[i] - expectedLogQ[i]) < 1e-3, $"image {i}: log q by the recipe {expectedLogQ[i]}, by the model {modelLogQ[i]}");
+    }
+
+    static double Softplus(double a) => Math.Max(a, 0) + Math.Log(1 + Math.Exp(-Math.Abs(a)));
+
+    /// <summary>posterior.safetensors's planar recipe, word for word.</summary>
+    static double[] Planar(double[] z0, double[] flow, int steps, out double logDet)
+    {
+        int d = z0.Length;
+        var z = (double[])z0.Clone();
+        logDet = 0;
+        for (int k = 0; k < steps; k++)
+        {
+            var block = flow.Skip(k * (2 * d + 1)).ToArray();
+            double[] u = block[..d], w = block[d..(2 * d)];
+            double b = block[2 * d];
+            double wu = w.Zip(u, (p, q) => p * q).Sum(), ww = w.Sum(v => v * v);
+            var uh = u.Select((v, j) => v + (Softplus(wu) - 1 - wu) * w[j] / ww).ToArray();
+            double h = Math.Tanh(w.Zip(z, (p, q) => p * q).Sum() + b);
+            logDet += Math.Log(Math.Abs(1 + (1 - h * h) * w.Zip(uh, (p, q) => p * q).Sum()));
+            z = z.Select((v, j) => v + uh[j] * h).ToArray();
+        }
+        return z;
+    }
+
+    /// <summary>posterior.safetensors's IAF recipe, word for word.</summary>
+    static double[] Iaf(double[] z0, double[] c, Dictionary<string, LatentLab.IO.SafeTensor> tensors, int steps, out double logDet)
+    {
+        double[] W(string name) => tensors[name].ToTensor().to(ScalarType.Float64).data<double>().ToArray();
+        double[] Affine(double[] weight, double[]? bias, double[] x)
+        {
+            int rows = weight.Length / x.Length;
+            return Enumerable.Range(0, rows).Select(r => Enumerable.Range(0, x.Length).Sum(j => weight[r * x.Length + j] * x[j]) + (bias?[r] ?? 0)).ToArray();
+        }
+        var z = (double[])z0.Clone();
+        logDet = 0;
+        for (int k = 0; k < steps; k++)
+        {
+            if (k > 0) z = [.. z.Reverse()];
+            var pre = Affine(W($"step{k}.input.weight"), W($"step{k}.input.bias"), z).Zip(Affine(W($"step{k}.context.weight"), null, c), (a, b) => a + b);
+            var h = pre.Select(v => v > 0 ? v : Math.Exp(v) - 1).ToArray();
+            var m = Affine(W($"step{k}.shift.weight"), W($"step{k}.shift.bias"), h);
+            var s = Affine(W($"step{k}.scale.weight"), W($"step{k}.scale.bias"), h);
+            var sigma = s.Select(v => 1 / (1 + Math.Exp(-v))).ToArray();
+            logDet += sigma.Sum(Math.Log);
+            z = z.Select((v, j) => sigma[j] * v + (1 - sigma[j]) * m[j]).ToArray();
+        }
+        return z;
+    }
+
     [Fact]
     public async Task BadExportsAreOneLine()
     {
