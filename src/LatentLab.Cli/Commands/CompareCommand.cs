@@ -23,7 +23,7 @@ public static class CompareCommand
 {
     static readonly Option<string> DatasetOption = CommonOptions.Dataset();
     static readonly Option<int> EpochsOption = new("--epochs") { Description = "Epochs to train each model", DefaultValueFactory = _ => 20 };
-    static readonly Option<string> ModelsOption = new("--models") { Description = "Comma-separated presets, or names of runs already trained in OUT/<dataset>/ with other options (vae_2d-beta4, vae_32d-conv)", DefaultValueFactory = _ => string.Join(",", ModelRegistry.Names) };
+    static readonly Option<string> ModelsOption = new("--models") { Description = "Comma-separated presets, or names of runs already trained in OUT/<dataset>/ with other options (vae_2d-beta4, vae_32d-conv)", DefaultValueFactory = _ => string.Join(",", ModelRegistry.PaperNames) };
     static readonly Option<bool> RetrainOption = new("--retrain") { Description = "Train every listed model afresh, even when a finished one exists" };
     static readonly Option<string> OutOption = CommonOptions.Out();
     static readonly Option<string?> DataDirOption = CommonOptions.DataDir();

@@ -28,7 +28,7 @@ public static class OnnxExport
     {
         Directory.CreateDirectory(folder);
         var (encoder, decoder, outputs) = Build(model);
-        bool flow = model.PosteriorFamily is { ExtraOutputName: not null };
+        bool flow = model.PosteriorFamily is { NeedsRecipe: true };
         var files = new OnnxFiles(Path.Combine(folder, "encoder.onnx"), Path.Combine(folder, "decoder.onnx"), outputs, Path.Combine(folder, "prior.safetensors"),
             flow ? Path.Combine(folder, "posterior.safetensors") : null);
         AtomicFile.WriteAllBytes(files.Encoder, encoder.ToByteArray());
@@ -46,8 +46,9 @@ public static class OnnxExport
         var (tensors, how) = model.PosteriorFamily!.Portable();
         SafeTensors.Write(path, tensors, new Dictionary<string, string>
         {
-            ["posterior"] = model.Config.Posterior,
+            ["posterior"] = model.Config.TopLatentDim > 0 ? "two-level" : model.Config.Posterior,
             ["flow_steps"] = model.Config.FlowSteps.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["top_latent_dim"] = model.Config.TopLatentDim.ToString(System.Globalization.CultureInfo.InvariantCulture),
             ["latent_dim"] = model.Config.LatentDim.ToString(System.Globalization.CultureInfo.InvariantCulture),
             ["how_to_sample"] = how,
         });
@@ -93,11 +94,13 @@ public static class OnnxExport
         if (vae)
         {
             // The mean and the log-variance, then whatever else the posterior family reads (a flow's parameters or context).
+            // (A two-level VAE's encoder gives q(z1|x): the first DecoderLatentDim values of the code.)
             var family = model.PosteriorFamily!;
-            long extra = family.EncoderOutputs - 2 * config.LatentDim;
+            int d = config.DecoderLatentDim;
+            long extra = family.EncoderOutputs - 2 * d;
             (outputs, widths) = family.ExtraOutputName is { } extraName && extra > 0
-                ? (new[] { "mean", "log_variance", extraName }, new long[] { config.LatentDim, config.LatentDim, extra })
-                : (new[] { "mean", "log_variance" }, new long[] { config.LatentDim, config.LatentDim });
+                ? (new[] { "mean", "log_variance", extraName }, new long[] { d, d, extra })
+                : (new[] { "mean", "log_variance" }, new long[] { d, d });
             var split = encoder.Constant("split", widths);
             encoder.Node("Split", [x, split], new() { ["axis"] = 1L }, outputs: outputs);
         }
@@ -109,7 +112,7 @@ public static class OnnxExport
         for (int i = 0; i < outputs.Length; i++) encoder.Output(outputs[i], ["batch", widths[i]]);
 
         var decoder = new GraphBuilder($"{config.Name}_decoder", parameters);
-        string z = decoder.Input("code", ["batch", config.LatentDim]);
+        string z = decoder.Input("code", ["batch", config.DecoderLatentDim]);
         if (config.Arch == Architecture.Conv)
         {
             z = decoder.LinearChain("decoder.dense.", z, reluAfterLast: true);

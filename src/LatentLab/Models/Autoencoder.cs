@@ -96,7 +96,14 @@ public abstract class Autoencoder : Module<Tensor, Tensor>
     public ScalarType ComputeType { get; private set; } = ScalarType.Float32;
 
     /// <summary>Decoder logits [B, C, H, W] (apply sigmoid for pixel intensities), float32.</summary>
-    public Tensor Decode(Tensor z) => Computed(decoder, z);
+    public Tensor Decode(Tensor z) => Config.TopLatentDim > 0 ? DecodeLower(z) : Computed(decoder, z);
+
+    /// <summary>A two-level VAE's decoder reads z1, the first <see cref="ModelConfig.DecoderLatentDim"/> values of the code.</summary>
+    Tensor DecodeLower(Tensor z)
+    {
+        using var z1 = z.narrow(-1, 0, Config.DecoderLatentDim);
+        return Computed(decoder, z1);
+    }
 
     /// <summary>A model of the same config whose layers run in <paramref name="type"/>, holding this model's weights
     /// rounded to it. It draws nothing from the global random generator (its fresh initial weights are overwritten),

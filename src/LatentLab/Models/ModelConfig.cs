@@ -83,6 +83,18 @@ public sealed record ModelConfig(
 
     public const int MaxFlowSteps = 100;
 
+    /// <summary>A VAE with two stochastic layers (Burda et al. 2015): the top layer's size d2, 0 for one layer. The code
+    /// is [z1, z2], <see cref="LatentDim"/> = d1 + d2 values; the decoder reads z1 (<see cref="DecoderLatentDim"/>).</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
+    public int TopLatentDim { get; init; }
+
+    /// <summary>The deterministic layers between z1 and z2, in q(z2|z1) (and reversed in p(z1|z2)); Burda's 100, 100.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public IReadOnlyList<int>? TopHiddenDims { get; init; }
+
+    /// <summary>The values of the code the decoder reads: z1 of a two-level VAE, the whole code otherwise.</summary>
+    [JsonIgnore] public int DecoderLatentDim => LatentDim - TopLatentDim;
+
     /// <summary>What an AE samples from, fitted to its training codes after training (<see cref="Samplers.SamplerRegistry"/>):
     /// "gaussian" or "gmm". Written to config.json only when it is not the Gaussian.</summary>
     [JsonIgnore]
@@ -114,6 +126,14 @@ public sealed record ModelConfig(
         if (Prior != Priors.PriorRegistry.Standard && Kind != ModelKind.Vae)
             throw new LatentLabException("--prior needs a VAE: an AE has no prior while it trains (it samples from a density fitted afterwards, --sampler)");
         CheckComponents("--prior", Prior, PriorComponents, Priors.PriorRegistry.Get(Prior).DefaultComponents, MaxPriorComponents, Priors.PriorRegistry.WithComponents);
+        if (TopLatentDim != 0)
+        {
+            if (Kind != ModelKind.Vae) throw new LatentLabException("two stochastic layers need a VAE");
+            if (TopLatentDim < 1 || TopLatentDim >= LatentDim) throw new LatentLabException($"the top layer's size must be between 1 and {LatentDim - 1}, got {TopLatentDim}");
+            if (TopHiddenDims is not { Count: > 0 } || TopHiddenDims.Any(h => h < 1)) throw new LatentLabException("a two-level VAE needs positive widths between its layers");
+            if (Prior != Priors.PriorRegistry.Standard || Posterior != Posteriors.PosteriorRegistry.Gaussian)
+                throw new LatentLabException("a two-level VAE has its own prior p(z2) p(z1|z2) and posterior q(z1|x) q(z2|z1): it takes no --prior or --posterior");
+        }
         if (Posterior != Posteriors.PosteriorRegistry.Gaussian && Kind != ModelKind.Vae)
             throw new LatentLabException("--posterior needs a VAE: an AE's code is a point, not a distribution");
         CheckComponents("--flow", Posterior, FlowSteps, Posteriors.PosteriorRegistry.Get(Posterior).DefaultSteps, MaxFlowSteps, Posteriors.PosteriorRegistry.WithSteps, "steps");

@@ -11,9 +11,14 @@ public static class ModelRegistry
         new("ae_2d", ModelKind.Ae, 2, PaperHidden),
         new("vae_32d", ModelKind.Vae, 32, PaperHidden),
         new("ae_32d", ModelKind.Ae, 32, PaperHidden),
+        // Burda et al. 2015's two stochastic layers: x - 200 - 200 - z1 (100) - 100 - 100 - z2 (50), ReLU where they used tanh.
+        new("vae_2l", ModelKind.Vae, 150, [200, 200]) { TopLatentDim = 50, TopHiddenDims = [100, 100] },
     ];
 
     public static IEnumerable<string> Names => Presets.Select(p => p.Name);
+
+    /// <summary>The paper's four models: what <c>latent compare</c> trains unless told otherwise.</summary>
+    public static IReadOnlyList<string> PaperNames { get; } = ["vae_2d", "ae_2d", "vae_32d", "ae_32d"];
 
     public static ModelConfig Get(string name) =>
         Presets.FirstOrDefault(p => p.Name == name)
@@ -24,5 +29,7 @@ public static class ModelRegistry
         $"{(c.Kind == ModelKind.Vae ? "variational" : "deterministic")} autoencoder, " +
         (c.Arch == Architecture.Conv
             ? $"conv {c.Image}: conv {string.Join("-", c.ConvChannels)}, dense {string.Join("-", c.HiddenDims)}-{c.LatentDim}"
-            : $"{c.InputDim}-{string.Join("-", c.HiddenDims)}-{c.LatentDim} MLP") + $", {c.Recon.ToString().ToLowerInvariant()} reconstruction";
+            : c.TopLatentDim > 0
+                ? $"{c.InputDim}-{string.Join("-", c.HiddenDims)}-z1 {c.DecoderLatentDim}-{string.Join("-", c.TopHiddenDims ?? [])}-z2 {c.TopLatentDim} MLP, two stochastic layers"
+                : $"{c.InputDim}-{string.Join("-", c.HiddenDims)}-{c.LatentDim} MLP") + $", {c.Recon.ToString().ToLowerInvariant()} reconstruction";
 }

@@ -58,7 +58,8 @@ public class BenchmarkTests
     [Fact]
     public void ThePublishedFiguresComeFromTheDataFileWithTheirSources()
     {
-        Assert.Equal(["vae_2d", "vae_32d", "vae_32d-vamp", "vae_32d-conv"], PublishedFigures.All.Select(f => f.Row).Distinct());
+        Assert.Equal(["vae_2d", "vae_32d", "vae_32d-vamp", "vae_32d-planar", "vae_2l", "vae_32d-conv"], PublishedFigures.All.Select(f => f.Row).Distinct());
+        Assert.Contains(PublishedFigures.All, f => f.Row == "vae_2l" && f.Value == 85.33 && f.Source.StartsWith("Burda"));
         Assert.Contains(PublishedFigures.All, f => f.Row == "vae_32d-vamp" && f.Value == 85.57 && f.Source.StartsWith("Tomczak"));
         Assert.All(PublishedFigures.All, f => Assert.False(string.IsNullOrWhiteSpace(f.Source)));
         Assert.Contains(PublishedFigures.All, f => f.Row == "vae_32d" && f.Metric == "nll" && f.Value == 86.76 && f.K == 5000);
@@ -108,6 +109,31 @@ public class BenchmarkTests
         var model = System.Text.Json.JsonDocument.Parse(File.ReadAllText(dir["benchmark/vae_2d-vamp5/config.json"])).RootElement.GetProperty("model");
         Assert.Equal("vamp", model.GetProperty("prior").GetString());
         Assert.Equal(5, model.GetProperty("prior_components").GetInt32());
+    }
+
+    [Fact]
+    public async Task TheTwoLevelAndFlowRowsTrainBesideTheirPublishedFigures()
+    {
+        using var dir = new TempDir();
+        var (exit, _, error) = await LatentCommand.RunAsync(["benchmark", "--quick", "--models", "vae_2l", "--k", "4", "--test-size", "20",
+            "--data-dir", Fixtures.MnistSliceFolder, "--out", dir.Path]);
+        Assert.True(exit == 0, error);
+        var table = File.ReadAllText(dir["benchmark/benchmark.md"]);
+        Assert.Contains("| vae_2l | NLL ", table);
+        Assert.Contains("85.33", table);                                   // Burda et al.'s two-layer VAE beside it
+        var model = System.Text.Json.JsonDocument.Parse(File.ReadAllText(dir["benchmark/vae_2l/config.json"])).RootElement.GetProperty("model");
+        Assert.Equal(50, model.GetProperty("top_latent_dim").GetInt32());
+
+        (exit, _, error) = await LatentCommand.RunAsync(["benchmark", "--quick", "--models", "vae_32d", "--posterior", "planar", "--flow-steps", "2", "--k", "4",
+            "--test-size", "20", "--data-dir", Fixtures.MnistSliceFolder, "--out", dir.Path]);
+        Assert.True(exit == 0, error);
+        table = File.ReadAllText(dir["benchmark/benchmark.md"]);
+        Assert.Contains("| vae_32d-planar2 | NLL ", table);
+        Assert.Contains("Rezende", table);
+
+        (exit, _, error) = await LatentCommand.RunAsync(["benchmark", "--quick", "--models", "vae_2l", "--prior", "vamp", "--out", dir.Path]);
+        Assert.Equal(2, exit);
+        Assert.Contains("has its own prior", error);
     }
 
     [Fact]

@@ -38,6 +38,7 @@ public class OnnxExportTests
     [InlineData("vae_2d", "conv")]
     [InlineData("ae_32d", "conv")]
     [InlineData("vae_32d", "conv", "--conv-channels 16,24 --hidden-dims 40,20", "vae_32d-conv-ch16.24-h40.20")]
+    [InlineData("vae_2l", null)]
     public async Task OnnxRuntimeGivesTheTorchSharpOutputsWithin1e5(string preset, string? arch, string? widths = null, string? runName = null)
     {
         using var dir = new TempDir();
@@ -60,9 +61,10 @@ public class OnnxExportTests
         Assert.Equal(-1, encoder.InputMetadata["image"].Dimensions[0]);          // the batch dimension is dynamic
         using var noGrad = no_grad();
         var pixels = images.data<float>().ToArray();
-        int latent = model.Config.LatentDim;
+        int latent = model.Config.DecoderLatentDim;   // the decoder's input: a two-level VAE's z1
         TorchSharp.torch.Tensor codes;
-        if (model.Encode(images) is LatentLab.Models.Posteriors.DiagonalGaussianPosterior { Mu: var mu, LogVar: var logVar })
+        var q = model.Encode(images);
+        if (((q as LatentLab.Models.Posteriors.TwoLevelPosterior)?.Lower ?? q as LatentLab.Models.Posteriors.DiagonalGaussianPosterior) is { Mu: var mu, LogVar: var logVar })
         {
             Assert.True(MaxDifference(mu.data<float>().ToArray(), Run(encoder, "image", pixels, images.shape, "mean")) <= 1e-5);
             Assert.True(MaxDifference(logVar.data<float>().ToArray(), Run(encoder, "image", pixels, images.shape, "log_variance")) <= 1e-5);

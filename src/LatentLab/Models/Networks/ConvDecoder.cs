@@ -17,7 +17,7 @@ public sealed class ConvDecoder : Module<Tensor, Tensor>
     {
         int factor = 1 << config.ConvChannels.Count;
         _featureShape = [-1, config.ConvChannels[^1], config.Image.Height / factor, config.Image.Width / factor];
-        dense = new LayerChain("dense", LayerChain.Mlp(config.LatentDim, [.. config.HiddenDims.Reverse(), ConvEncoder.FlatSize(config)], reluAfterLast: true));
+        dense = new LayerChain("dense", LayerChain.Mlp(config.DecoderLatentDim, [.. config.HiddenDims.Reverse(), ConvEncoder.FlatSize(config)], reluAfterLast: true));
         var layers = new List<Module<Tensor, Tensor>>();
         var widths = config.ConvChannels.Reverse().Skip(1).Append(config.Image.Channels).ToList();
         int channels = config.ConvChannels[^1];

@@ -17,6 +17,10 @@ public abstract class PosteriorFamily(string name) : nn.Module(name)
     /// ("flow", "context"); null when there are none (the Gaussian).</summary>
     public virtual string? ExtraOutputName => null;
 
+    /// <summary>Whether q(z|x) takes more than the ONNX encoder's mean and log-variance (then an export writes
+    /// <see cref="Portable"/> beside it as posterior.safetensors).</summary>
+    public virtual bool NeedsRecipe => true;
+
     /// <summary>What a program needs, beside the ONNX encoder's outputs, to draw from q(z|x) and to compute its density:
     /// the family's own tensors (plain float32, any masks applied) and the recipe in words.</summary>
     public virtual (IReadOnlyList<(string Name, Tensor Tensor)> Tensors, string HowToSample) Portable() =>
@@ -52,4 +56,5 @@ public sealed class GaussianFamily(int latentDim) : PosteriorFamily("posterior")
 {
     public override int EncoderOutputs => 2 * latentDim;
     public override Posterior FromEncoderOutput(Tensor output) => DiagonalGaussianPosterior.FromEncoderOutput(output);
+    public override bool NeedsRecipe => false;
 }

@@ -13,14 +13,15 @@ public sealed class VariationalAutoencoder : Autoencoder
     readonly Prior prior;
     readonly PosteriorFamily posterior;
 
-    public VariationalAutoencoder(ModelConfig config) : this(config, PosteriorRegistry.Get(config.Validate().Posterior).Build(config)) { }
+    public VariationalAutoencoder(ModelConfig config) : this(config, config.Validate().TopLatentDim > 0
+        ? new TwoLevelFamily(config) : PosteriorRegistry.Get(config.Posterior).Build(config)) { }
 
     /// <remarks>The posterior family is built first (its encoder width depends on it); the Gaussian has no parameters,
     /// so a Gaussian VAE draws exactly the weights it drew before posteriors were families.</remarks>
     VariationalAutoencoder(ModelConfig config, PosteriorFamily family) : base(config, family.EncoderOutputs)
     {
         posterior = family;
-        prior = PriorRegistry.Get(config.Prior).Build(config, x => Encode(x) as DiagonalGaussianPosterior
+        prior = config.TopLatentDim > 0 ? new TwoLevelPrior(config) : PriorRegistry.Get(config.Prior).Build(config, x => Encode(x) as DiagonalGaussianPosterior
             ?? throw new InvalidOperationException("the VampPrior needs a Gaussian posterior"));
         register_module("prior", prior);
         register_module("posterior", posterior);
