@@ -116,6 +116,13 @@ public static class Visualizer
             written.Add(F("posterior_fit.csv"));
         }
 
+        if (model.Config.TopLatentDim > 0)
+        {
+            cancel.ThrowIfCancellationRequested();
+            progress?.Report("traversals of each layer");
+            Png(LayerTraversals(model, codes, shape), F("layer_traversals.png"), 900, 1100);
+        }
+
         cancel.ThrowIfCancellationRequested();
 
         progress?.Report("reconstructions");
@@ -403,5 +410,32 @@ public static class Visualizer
     sealed class SynchronousReport(IProgress<string>? progress, int points) : IProgress<int>
     {
         public void Report(int iteration) => progress?.Report($"t-SNE of {points:N0} codes: iteration {iteration}");
+    }
+
+    /// <summary>A two-level VAE's layers, each moved alone from test image #0's code: rows for the 5 most varying
+    /// dimensions of z1 (z2 kept; the decoder reads z1), then for the 5 most varying of z2, with z1 set to its mean under
+    /// p(z1|z2), so a row shows what the top layer alone says; columns -3 to +3 standard deviations of the test codes.</summary>
+    static Plot LayerTraversals(Autoencoder model, Tensor codes, Data.ImageShape shape)
+    {
+        const int perLayer = 5, steps = 7;
+        int bottom = model.Config.DecoderLatentDim, d = model.Config.LatentDim;
+        var std = codes.std(0, unbiased: false).data<double>().ToArray();
+        int[] Top(int from, int count) => [.. Enumerable.Range(from, count).OrderByDescending(i => std[i]).Take(Math.Min(perLayer, count))];
+        var rows = Top(0, bottom).Select(i => (Dim: i, Upper: false)).Concat(Top(bottom, d - bottom).Select(i => (Dim: i, Upper: true))).ToList();
+        using var start = codes.narrow(0, 0, 1).to(ScalarType.Float32);
+        var pixels = new List<float>();
+        foreach (var (dim, upper) in rows)
+        {
+            using var z = start.repeat(steps, 1);
+            for (int step = 0; step < steps; step++)
+                z[step, dim] = z[step, dim] + (float)((-3 + 6.0 * step / (steps - 1)) * std[dim]);
+            using var moved = upper ? model.Prior!.LowerLayerFromUpper(z) : z.alias();
+            using var images = model.Decode(moved).sigmoid();
+            pixels.AddRange(images.data<float>());
+        }
+        var plot = Figures.Images($"{model.Config.Name}: each stochastic layer moved alone (test image #0)",
+            "-3 to +3 standard deviations of the test codes", "", [.. pixels], shape, steps, gap: 2);
+        RowTicks(plot, rows.Count, shape.Height, 2, [.. rows.Select(r => r.Upper ? $"z2[{r.Dim - bottom + 1}]" : $"z1[{r.Dim + 1}]")]);
+        return plot;
     }
 }

@@ -88,6 +88,20 @@ public class VisualizerTests
     }
 
     [Fact]
+    public void TwoLevelVaeGetsATraversalOfEachLayer()
+    {
+        using var dir = new TempDir();
+        var result = TrainAndDraw("vae_2l", dir.Path, frames: 10);
+        var folder = new RunFolder(dir.Path);
+        foreach (var figure in CommonFigures.Append("latent_tsne.png").Append("layer_traversals.png"))
+            AssertPng(Path.Combine(folder.FiguresDir, figure), 400, 280);
+        // 150-d codes: no plane of its own, no closed-form KL per dimension, no posterior-fit picture.
+        foreach (var absent in new[] { "manifold.png", "kl_per_dim.png", "posterior_fit.png", "prior_and_posterior.png" })
+            Assert.False(File.Exists(Path.Combine(folder.FiguresDir, absent)), absent);
+        Assert.Contains(result.Written, w => w.EndsWith("layer_traversals.png"));
+    }
+
+    [Fact]
     public void ThirtyTwoDimensionalAeGetsPcaTsneAndNoKlOrManifold()
     {
         using var dir = new TempDir();

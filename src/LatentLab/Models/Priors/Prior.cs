@@ -37,6 +37,10 @@ public abstract class Prior(string name) : nn.Module<Tensor, Tensor>(name)
         public void Dispose() { }
     }
 
+    /// <summary>For a prior over several stochastic layers, codes [n, d] whose lower layer is replaced by its mean given
+    /// their upper layer (what moving the upper layer alone means); other priors return the codes as they are.</summary>
+    public virtual Tensor LowerLayerFromUpper(Tensor z) => z;
+
     /// <summary>What a program without LatentLab needs to sample from this prior (written beside an ONNX export as
     /// prior.safetensors): the tensors, float32, and one sentence saying how to use them.</summary>
     public virtual (IReadOnlyList<(string Name, Tensor Tensor)> Tensors, string HowToSample) Portable() =>

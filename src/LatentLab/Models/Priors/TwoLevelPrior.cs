@@ -30,6 +30,12 @@ public sealed class TwoLevelPrior : Prior
         return (halves[0], halves[1]);
     }
 
+    public override Tensor LowerLayerFromUpper(Tensor z)
+    {
+        var z2 = z.narrow(-1, bottom, top);
+        return cat([Lower(z2).Mu, z2], -1);
+    }
+
     public override Tensor LogDensity(Tensor z)
     {
         var z1 = z.narrow(-1, 0, bottom);
