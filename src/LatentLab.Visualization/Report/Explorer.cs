@@ -77,15 +77,12 @@ public sealed record ExplorerPrior(string Description, int Grid, float[] Density
         var mesh = meshgrid([ys, xs], indexing: "ij");
         var z = stack([mesh[1].flatten(), mesh[0].flatten()], 1).to(ScalarType.Float32);   // row i*G + j = (x_j, y_i)
         var logDensity = prior.LogDensity(z).to(ScalarType.Float64);
-        var density = (logDensity - logDensity.max()).exp().data<double>().ToArray();
-        var sorted = density.OrderByDescending(v => v).ToArray();
-        double total = sorted.Sum();
-        var levels = DefaultShares.Select(share =>
-        {
-            double running = 0;
-            foreach (var v in sorted) { running += v; if (running >= share * total) return v; }
-            return sorted[^1];
-        }).ToArray();
-        return new ExplorerPrior(prior.Description, grid, density.Select(v => (float)v).ToArray(), levels, DefaultShares);
+        var relative = (logDensity - logDensity.max()).data<double>().ToArray();
+        var values = new double[grid, grid];
+        for (int i = 0; i < grid; i++)
+            for (int j = 0; j < grid; j++) values[i, j] = relative[i * grid + j];
+        var plane = new LatentLab.Analysis.DensityGrid(xs.data<double>().ToArray(), ys.data<double>().ToArray(), values);
+        var levels = DefaultShares.Select(share => Contours.Level(plane, share)).ToArray();
+        return new ExplorerPrior(prior.Description, grid, relative.Select(v => (float)Math.Exp(v)).ToArray(), levels, DefaultShares);
     }
 }
