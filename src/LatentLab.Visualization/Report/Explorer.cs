@@ -72,17 +72,11 @@ public sealed record ExplorerPrior(string Description, int Grid, float[] Density
     {
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
-        var xs = linspace(range[0], range[1], grid, dtype: ScalarType.Float64);
-        var ys = linspace(range[2], range[3], grid, dtype: ScalarType.Float64);
-        var mesh = meshgrid([ys, xs], indexing: "ij");
-        var z = stack([mesh[1].flatten(), mesh[0].flatten()], 1).to(ScalarType.Float32);   // row i*G + j = (x_j, y_i)
-        var logDensity = prior.LogDensity(z).to(ScalarType.Float64);
-        var relative = (logDensity - logDensity.max()).data<double>().ToArray();
-        var values = new double[grid, grid];
-        for (int i = 0; i < grid; i++)
-            for (int j = 0; j < grid; j++) values[i, j] = relative[i * grid + j];
-        var plane = new LatentLab.Analysis.DensityGrid(xs.data<double>().ToArray(), ys.data<double>().ToArray(), values);
+        var (xs, ys, z) = LatentLab.Analysis.DensityGrid.Mesh(range[0], range[1], range[2], range[3], grid);
+        var logDensity = prior.LogDensity(z.to(ScalarType.Float32)).to(ScalarType.Float64);
+        var relative = logDensity - logDensity.max();
+        var plane = LatentLab.Analysis.DensityGrid.From(xs, ys, relative);
         var levels = DefaultShares.Select(share => Contours.Level(plane, share)).ToArray();
-        return new ExplorerPrior(prior.Description, grid, relative.Select(v => (float)Math.Exp(v)).ToArray(), levels, DefaultShares);
+        return new ExplorerPrior(prior.Description, grid, relative.exp().to(ScalarType.Float32).data<float>().ToArray(), levels, DefaultShares);
     }
 }

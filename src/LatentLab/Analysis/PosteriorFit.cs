@@ -76,7 +76,7 @@ public static class PosteriorFit
             double[] qLo = draws.amin([0]).data<double>().ToArray(), qHi = draws.amax([0]).data<double>().ToArray();
             var (grid, z) = TruePosterior(model, pixels.narrow(0, i, 1), row.Exact, exact.Lo, exact.Hi, qLo, qHi);
             var logQ = q.LogDensity(z.unsqueeze(1)).select(1, 0).to(ScalarType.Float64);         // [G*G]
-            panels.Add(new PosteriorPanel(row, grid, grid with { LogDensity = ToGrid(logQ, grid.Y.Length) }, pixels[i].data<float>().ToArray(), CountModes(grid)));
+            panels.Add(new PosteriorPanel(row, grid, DensityGrid.From(grid.X, grid.Y, logQ), pixels[i].data<float>().ToArray(), CountModes(grid)));
         }
         return new PosteriorFitPicture(model.Config.Name, k, rows, [.. panels]);
     }
@@ -168,22 +168,10 @@ public static class PosteriorFit
     /// points [G*G, 2] float32.</summary>
     static (DensityGrid Grid, Tensor Points) Grid(Autoencoder model, Tensor image, double logPx, double[] lo, double[] hi, int points)
     {
-        var xs = linspace(lo[0], hi[0], points, dtype: ScalarType.Float64);
-        var ys = linspace(lo[1], hi[1], points, dtype: ScalarType.Float64);
-        var mesh = meshgrid([ys, xs], indexing: "ij");
-        var z = stack([mesh[1].flatten(), mesh[0].flatten()], 1).to(ScalarType.Float32);   // row i*G + j = (x_j, y_i)
+        var (xs, ys, mesh) = DensityGrid.Mesh(lo[0], hi[0], lo[1], hi[1], points);
+        var z = mesh.to(ScalarType.Float32);
         var logJoint = PlaneIntegral.LogJoint(model, image, z)[0] - logPx;                     // [G*G]
-        return (new DensityGrid(xs.data<double>().ToArray(), ys.data<double>().ToArray(), ToGrid(logJoint, points)), z);
-    }
-
-    /// <summary>[G*G] values as [G, G], row i holding entries i*G .. i*G + G - 1.</summary>
-    static double[,] ToGrid(Tensor values, int points)
-    {
-        var flat = values.to(ScalarType.Float64).data<double>().ToArray();
-        var grid = new double[points, points];
-        for (int i = 0; i < points; i++)
-            for (int j = 0; j < points; j++) grid[i, j] = flat[i * points + j];
-        return grid;
+        return (DensityGrid.From(xs, ys, logJoint), z);
     }
 
     /// <summary>The number of separate modes: local maxima of the grid (over their 8 neighbours) holding at least 1 % of

@@ -5,7 +5,31 @@ using static TorchSharp.torch;
 namespace LatentLab.Analysis;
 
 /// <summary>A density on a rectangular grid of the plane: <c>LogDensity[i, j]</c> at (X[j], Y[i]), nats.</summary>
-public sealed record DensityGrid(double[] X, double[] Y, double[,] LogDensity);
+public sealed record DensityGrid(double[] X, double[] Y, double[,] LogDensity)
+{
+    /// <summary>The points of a <paramref name="points"/>-square grid over [lo0, hi0] x [lo1, hi1]: the axes, and the
+    /// points [G*G, 2] float64, row i*G + j = (x_j, y_i), the order <c>From</c> reads values in.</summary>
+    public static (Tensor Xs, Tensor Ys, Tensor Points) Mesh(double lo0, double hi0, double lo1, double hi1, int points)
+    {
+        var xs = linspace(lo0, hi0, points, dtype: ScalarType.Float64);
+        var ys = linspace(lo1, hi1, points, dtype: ScalarType.Float64);
+        var mesh = meshgrid([ys, xs], indexing: "ij");
+        return (xs, ys, stack([mesh[1].flatten(), mesh[0].flatten()], 1));
+    }
+
+    /// <summary>The grid of the axes <paramref name="xs"/>, <paramref name="ys"/> holding log-densities given at the
+    /// points of <see cref="Mesh"/> ([G*G], any floating type).</summary>
+    public static DensityGrid From(Tensor xs, Tensor ys, Tensor flat) => From(xs.data<double>().ToArray(), ys.data<double>().ToArray(), flat);
+
+    public static DensityGrid From(double[] xs, double[] ys, Tensor flat)
+    {
+        var values = flat.to(ScalarType.Float64).data<double>().ToArray();
+        var grid = new double[ys.Length, xs.Length];
+        for (int i = 0; i < ys.Length; i++)
+            for (int j = 0; j < xs.Length; j++) grid[i, j] = values[i * xs.Length + j];
+        return new DensityGrid(xs, ys, grid);
+    }
+}
 
 /// <summary>What the prior-and-posterior picture of a 2-d VAE shows, as plain numbers.</summary>
 /// <param name="Prior">log p(z) on the grid.</param>
@@ -50,10 +74,7 @@ public static class PriorAndPosterior
         var hi = maximum(mu.amax([0]), draws.quantile(tensor(0.995, ScalarType.Float64), dim: 0));
         var pad = (hi - lo) * 0.1;
         lo -= pad; hi += pad;
-        var xs = linspace(lo[0].item<double>(), hi[0].item<double>(), GridPoints, dtype: ScalarType.Float64);
-        var ys = linspace(lo[1].item<double>(), hi[1].item<double>(), GridPoints, dtype: ScalarType.Float64);
-        var mesh = meshgrid([ys, xs], indexing: "ij");
-        var z = stack([mesh[1].flatten(), mesh[0].flatten()], 1);                           // [G*G, 2], row i*G + j = (x_j, y_i)
+        var (xs, ys, z) = DensityGrid.Mesh(lo[0].item<double>(), hi[0].item<double>(), lo[1].item<double>(), hi[1].item<double>(), GridPoints);
 
         var logPrior = model.Prior!.LogDensity(z.to(ScalarType.Float32)).to(ScalarType.Float64);
         var logAggregate = MixtureLogDensity(z, mu, sd);
@@ -67,7 +88,7 @@ public static class PriorAndPosterior
 
         int e = Math.Min(ellipses, n);
         return new PriorPosteriorPicture(model.Config.Name, model.Prior.Description,
-            Grid(xs, ys, logPrior), Grid(xs, ys, logAggregate),
+            DensityGrid.From(xs, ys, logPrior), DensityGrid.From(xs, ys, logAggregate),
             mu.select(1, 0).data<double>().ToArray(), mu.select(1, 1).data<double>().ToArray(), labels[..n],
             sd.select(1, 0).narrow(0, 0, e).data<double>().ToArray(), sd.select(1, 1).narrow(0, 0, e).data<double>().ToArray(),
             e, n, aggregateKl, meanKl);
@@ -86,15 +107,5 @@ public static class PriorAndPosterior
             parts.Add(perImage.logsumexp(1) - Math.Log(mu.shape[0]));
         }
         return cat(parts, 0).MoveToOuterDisposeScope();
-    }
-
-    static DensityGrid Grid(Tensor xs, Tensor ys, Tensor flat)
-    {
-        int g = (int)xs.shape[0];
-        var values = flat.data<double>().ToArray();
-        var grid = new double[g, g];
-        for (int i = 0; i < g; i++)
-            for (int j = 0; j < g; j++) grid[i, j] = values[i * g + j];
-        return new DensityGrid(xs.data<double>().ToArray(), ys.data<double>().ToArray(), grid);
     }
 }

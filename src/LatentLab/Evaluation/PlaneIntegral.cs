@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using LatentLab.Models;
 using static TorchSharp.torch;
 
@@ -119,17 +118,22 @@ public static class PlaneIntegral
         var dmin = draws.amin([0]);
         var dmax = draws.amax([0]);
         var pad = (dmax - dmin) * 0.1;
-        var q = Evaluator.InBatches(x, 1000, b => model.Encode(b) switch
-        {
-            Models.Posteriors.DiagonalGaussianPosterior g =>
-                cat([g.Mu - 8 * (g.LogVar * 0.5).exp(), g.Mu + 8 * (g.LogVar * 0.5).exp()], 1).to(ScalarType.Float64),
-            // Any other family (a flow): the range of 256 draws per image, widened on each side by the range itself.
-            var other => other.Sample(256, rng).Z.to(ScalarType.Float64) is var draws && draws.amin([0]) is var min && draws.amax([0]) is var max
-                ? cat([min - (max - min), max + (max - min)], 1) : throw new UnreachableException(),
-        });
+        var q = Evaluator.InBatches(x, 1000, b => Extent(model.Encode(b), rng));
         var lo = minimum(dmin - pad, q.narrow(1, 0, 2).amin([0])).data<double>().ToArray();
         var hi = maximum(dmax + pad, q.narrow(1, 2, 2).amax([0])).data<double>().ToArray();
         return (lo, hi);
+    }
+
+    /// <summary>Per image, [lo1, lo2, hi1, hi2] float64: a Gaussian's mean +- 8 sigma; any other family's (a flow's) range
+    /// of 256 draws, widened on each side by that range.</summary>
+    static Tensor Extent(Models.Posteriors.Posterior q, Generator rng)
+    {
+        if (q is Models.Posteriors.DiagonalGaussianPosterior g)
+            return cat([g.Mu - 8 * (g.LogVar * 0.5).exp(), g.Mu + 8 * (g.LogVar * 0.5).exp()], 1).to(ScalarType.Float64);
+        var draws = q.Sample(256, rng).Z.to(ScalarType.Float64);
+        var min = draws.amin([0]);
+        var max = draws.amax([0]);
+        return cat([min - (max - min), max + (max - min)], 1);
     }
 
     /// <summary>The grid points a level adds: all of the (intervals + 1)^2 grid at the first level, then those with an

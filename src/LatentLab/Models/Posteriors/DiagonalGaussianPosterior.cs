@@ -31,13 +31,20 @@ public sealed class DiagonalGaussianPosterior(Tensor mu, Tensor logVar) : Poster
     {
         long n = Mu.shape[0], d = Mu.shape[1];
         var eps = randn([k, n, d], dtype: Mu.dtype, device: Mu.device, generator: rng);
-        var z = Mu + eps * (LogVar * 0.5).exp();
-        var logQ = -0.5 * (eps.square() + LogVar + Log2Pi).sum([2]);
-        return (z, logQ);
+        return Reparameterized(Mu, LogVar, eps);
     }
 
+    /// <summary>z = mu + sigma * eps and its log-density -0.5 (eps^2 + logVar + log 2 pi) summed over the last dimension,
+    /// for any shapes that broadcast: the draw of every diagonal Gaussian of the models (also the conditionals of
+    /// <see cref="TwoLevelPosterior"/>).</summary>
+    public static (Tensor Z, Tensor LogQ) Reparameterized(Tensor mu, Tensor logVar, Tensor eps) =>
+        (mu + eps * (logVar * 0.5).exp(), -0.5 * (eps.square() + logVar + Log2Pi).sum([-1]));
+
+    /// <summary>log N(z; mu, diag(exp(logVar))) summed over the last dimension, for any shapes that broadcast.</summary>
+    public static Tensor LogNormal(Tensor z, Tensor mu, Tensor logVar) => -0.5 * ((z - mu).square() / logVar.exp() + logVar + Log2Pi).sum([-1]);
+
     /// <summary>log q(z|x) of codes z [..., B, d]: shape [..., B].</summary>
-    public override Tensor LogDensity(Tensor z) => -0.5 * ((z - Mu).square() / LogVar.exp() + LogVar + Log2Pi).sum([-1]);
+    public override Tensor LogDensity(Tensor z) => LogNormal(z, Mu, LogVar);
 
     public override Tensor? KlPerDimension(Priors.Prior prior) => prior.KlPerDimension(Mu, LogVar);
 }

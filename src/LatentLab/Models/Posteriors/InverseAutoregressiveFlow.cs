@@ -143,16 +143,13 @@ public sealed class InverseAutoregressiveFlowFamily : PosteriorFamily
 
 /// <summary>q(z|x) of an inverse autoregressive flow: z0 ~ N(mu, diag(sigma^2)), z_K = flow(z0; h), log q(z_K|x) =
 /// log N(z0) - sum of the steps' log sigma.</summary>
-public sealed class InverseAutoregressiveFlowPosterior(DiagonalGaussianPosterior baseQ, Tensor context, InverseAutoregressiveFlowFamily flow) : Posterior
+public sealed class InverseAutoregressiveFlowPosterior(DiagonalGaussianPosterior baseQ, Tensor context, InverseAutoregressiveFlowFamily flow) : DrawnPosterior
 {
     public DiagonalGaussianPosterior Base { get; } = baseQ;
     public Tensor Context { get; } = context;
 
     /// <summary>The base mean through the flow: the code used for pictures and metrics.</summary>
     public override Tensor Mean => flow.Transform(Base.Mu, Context).Z;
-    public override bool HasDensity => true;
-
-    public override Tensor Sample(Generator? rng) => flow.Transform(Base.Sample(rng), Context).Z;
 
     public override (Tensor Z, Tensor LogQ) Sample(int k, Generator? rng)
     {
@@ -161,17 +158,9 @@ public sealed class InverseAutoregressiveFlowPosterior(DiagonalGaussianPosterior
         return (z, logQ0 - logDet);
     }
 
-    public override (Tensor Z, Tensor? LogQ) SampleWithDensity(Generator? rng)
-    {
-        var (z, logQ) = Sample(1, rng);
-        return (z[0], logQ[0]);
-    }
-
     public override Tensor LogDensity(Tensor z)
     {
         var (z0, logDet) = flow.Inverse(z, Context);
         return Base.LogDensity(z0) - logDet;
     }
-
-    public override Tensor? KlPerDimension(Priors.Prior prior) => null;
 }

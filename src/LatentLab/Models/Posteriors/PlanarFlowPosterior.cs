@@ -35,7 +35,7 @@ public sealed class PlanarFlowFamily(int latentDim, int steps) : PosteriorFamily
 /// <param name="u">[B, K, d]</param>
 /// <param name="w">[B, K, d]</param>
 /// <param name="b">[B, K]</param>
-public sealed class PlanarFlowPosterior(DiagonalGaussianPosterior baseQ, Tensor u, Tensor w, Tensor b) : Posterior
+public sealed class PlanarFlowPosterior(DiagonalGaussianPosterior baseQ, Tensor u, Tensor w, Tensor b) : DrawnPosterior
 {
     public DiagonalGaussianPosterior Base { get; } = baseQ;
     public int Steps => (int)w.shape[1];
@@ -70,21 +70,12 @@ public sealed class PlanarFlowPosterior(DiagonalGaussianPosterior baseQ, Tensor 
 
     /// <summary>The base mean through the flow: the code used for pictures and metrics (a flow's mean has no closed form).</summary>
     public override Tensor Mean => Transform(Base.Mu).Z;
-    public override bool HasDensity => true;
-
-    public override Tensor Sample(Generator? rng) => Transform(Base.Sample(rng)).Z;
 
     public override (Tensor Z, Tensor LogQ) Sample(int k, Generator? rng)
     {
         var (z0, logQ0) = Base.Sample(k, rng);
         var (z, logDet) = Transform(z0);
         return (z, logQ0 - logDet);
-    }
-
-    public override (Tensor Z, Tensor? LogQ) SampleWithDensity(Generator? rng)
-    {
-        var (z, logQ) = Sample(1, rng);
-        return (z[0], logQ[0]);
     }
 
     /// <summary>log q(z|x) of codes z [..., B, d], by inverting the steps (bisection) and the change of variables.</summary>
@@ -117,7 +108,4 @@ public sealed class PlanarFlowPosterior(DiagonalGaussianPosterior baseQ, Tensor 
         var logQ0 = Base.LogDensity(y).to(ScalarType.Float64);                            // float64: y is
         return (logQ0 - logDet).to(type).MoveToOuterDisposeScope();
     }
-
-    /// <summary>No closed form: the objectives estimate log q - log p at a draw.</summary>
-    public override Tensor? KlPerDimension(Priors.Prior prior) => null;
 }

@@ -30,3 +30,21 @@ public abstract class Posterior
     /// (<see cref="Priors.Prior.KlPerDimension"/>); null otherwise, and the objectives estimate log q - log p at a sample.</summary>
     public abstract Tensor? KlPerDimension(Priors.Prior prior);
 }
+
+/// <summary>A posterior drawn through a transformation (a flow, a second layer): each draw carries its log q, there is no
+/// closed-form KL, and one draw per image is the first of <see cref="Posterior.Sample(int, Generator?)"/>'s.</summary>
+public abstract class DrawnPosterior : Posterior
+{
+    public override bool HasDensity => true;
+
+    public override Tensor Sample(Generator? rng) => Sample(1, rng).Z[0];
+
+    public override (Tensor Z, Tensor? LogQ) SampleWithDensity(Generator? rng)
+    {
+        var (z, logQ) = Sample(1, rng);
+        return (z[0], logQ[0]);
+    }
+
+    /// <summary>No closed form: the objectives estimate log q - log p at a draw.</summary>
+    public override Tensor? KlPerDimension(Priors.Prior prior) => null;
+}

@@ -27,57 +27,54 @@ public sealed class TwoLevelFamily : PosteriorFamily
     public override Posterior FromEncoderOutput(Tensor output) => new TwoLevelPosterior(DiagonalGaussianPosterior.FromEncoderOutput(output), this);
 
     /// <summary>q(z2|z1) for codes z1 [..., B, d1]: its mean and log-variance, [..., B, d2] each.</summary>
-    public (Tensor Mu, Tensor LogVar) Upper(Tensor z1)
-    {
-        // In the weights' type (a bfloat16 twin's), back to the codes' type.
-        var type = net.parameters().First().dtype;
-        var halves = net.call(z1.to(type)).to(z1.dtype).chunk(2, dim: -1);
-        return (halves[0], halves[1]);
-    }
+    public (Tensor Mu, Tensor LogVar) Upper(Tensor z1) => ConditionalGaussian.Of(net, z1);
 
     public override (IReadOnlyList<(string Name, Tensor Tensor)> Tensors, string HowToSample) Portable() =>
-        ([.. net.named_parameters().Select(p => ($"net.{p.name}", (Tensor)p.parameter.detach().to(ScalarType.Float32)))],
+        (ConditionalGaussian.Tensors(net),
          $"Two stochastic layers. z1 = mean + exp(log_variance / 2) * eps1 ({Bottom} values); then h = z1 through net.0, ReLU, net.2, " +
          $"ReLU, ... (weight [out, in], y = W x + b), the last layer giving {2 * Top} values: the mean and the log-variance of z2; " +
          "z2 = mean2 + exp(log_variance2 / 2) * eps2. The code is [z1, z2]; log q = log N(z1) + log N(z2); the decoder reads z1");
 }
 
 /// <summary>q(z1, z2|x) = q(z1|x) q(z2|z1): draws z1, then z2 given it; the density is the sum of the two Gaussians'.</summary>
-public sealed class TwoLevelPosterior(DiagonalGaussianPosterior lower, TwoLevelFamily family) : Posterior
+public sealed class TwoLevelPosterior(DiagonalGaussianPosterior lower, TwoLevelFamily family) : DrawnPosterior
 {
-    const double Log2Pi = 1.8378770664093453;
-
     public DiagonalGaussianPosterior Lower { get; } = lower;
 
     /// <summary>[mu1, the mean of q(z2|z1) at z1 = mu1]: the code of pictures and metrics.</summary>
     public override Tensor Mean => cat([Lower.Mu, family.Upper(Lower.Mu).Mu], -1);
-    public override bool HasDensity => true;
 
     public override (Tensor Z, Tensor LogQ) Sample(int k, Generator? rng)
     {
         var (z1, logQ1) = Lower.Sample(k, rng);                                          // [k, B, d1], [k, B]
         var (mu2, logVar2) = family.Upper(z1);                                            // [k, B, d2]
         var eps = randn(mu2.shape, dtype: mu2.dtype, device: mu2.device, generator: rng);
-        var z2 = mu2 + eps * (logVar2 * 0.5).exp();
-        var logQ2 = -0.5 * (eps.square() + logVar2 + Log2Pi).sum([-1]);
+        var (z2, logQ2) = DiagonalGaussianPosterior.Reparameterized(mu2, logVar2, eps);
         return (cat([z1, z2], -1), logQ1 + logQ2);
-    }
-
-    public override Tensor Sample(Generator? rng) => Sample(1, rng).Z[0];
-
-    public override (Tensor Z, Tensor? LogQ) SampleWithDensity(Generator? rng)
-    {
-        var (z, logQ) = Sample(1, rng);
-        return (z[0], logQ[0]);
     }
 
     public override Tensor LogDensity(Tensor z)
     {
         var z1 = z.narrow(-1, 0, family.Bottom);
-        var z2 = z.narrow(-1, family.Bottom, family.Top);
         var (mu2, logVar2) = family.Upper(z1);
-        return Lower.LogDensity(z1) - 0.5 * ((z2 - mu2).square() / logVar2.exp() + logVar2 + Log2Pi).sum([-1]);
+        return Lower.LogDensity(z1) + DiagonalGaussianPosterior.LogNormal(z.narrow(-1, family.Bottom, family.Top), mu2, logVar2);
+    }
+}
+
+/// <summary>A diagonal Gaussian whose mean and log-variance a network gives (its last layer's two halves): the
+/// conditionals q(z2|z1) and p(z1|z2) of a two-level VAE.</summary>
+static class ConditionalGaussian
+{
+    /// <summary>The mean and the log-variance for inputs x [..., n]; run in the weights' type (a bfloat16 twin's) and
+    /// returned in the inputs'.</summary>
+    public static (Tensor Mu, Tensor LogVar) Of(LayerChain net, Tensor x)
+    {
+        var type = net.parameters().First().dtype;
+        var halves = net.call(x.to(type)).to(x.dtype).chunk(2, dim: -1);
+        return (halves[0], halves[1]);
     }
 
-    public override Tensor? KlPerDimension(Priors.Prior prior) => null;
+    /// <summary>The network's weights as an export writes them: <c>net.0.weight</c>, ..., float32.</summary>
+    public static IReadOnlyList<(string Name, Tensor Tensor)> Tensors(LayerChain net) =>
+        [.. net.named_parameters().Select(p => ($"net.{p.name}", (Tensor)p.parameter.detach().to(ScalarType.Float32)))];
 }

@@ -22,13 +22,7 @@ public sealed class TwoLevelPrior : Prior
     public override string Description => $"p(z2) p(z1|z2), z2 ~ N(0, I) ({top}-d), z1 | z2 Gaussian ({bottom}-d)";
 
     /// <summary>p(z1|z2) for codes z2 [..., d2]: mean and log-variance, [..., d1] each.</summary>
-    public (Tensor Mu, Tensor LogVar) Lower(Tensor z2)
-    {
-        // In the weights' type (a bfloat16 twin's), back to the codes' type.
-        var type = net.parameters().First().dtype;
-        var halves = net.call(z2.to(type)).to(z2.dtype).chunk(2, dim: -1);
-        return (halves[0], halves[1]);
-    }
+    public (Tensor Mu, Tensor LogVar) Lower(Tensor z2) => Posteriors.ConditionalGaussian.Of(net, z2);
 
     public override Tensor LowerLayerFromUpper(Tensor z)
     {
@@ -41,7 +35,7 @@ public sealed class TwoLevelPrior : Prior
         var z1 = z.narrow(-1, 0, bottom);
         var z2 = z.narrow(-1, bottom, top);
         var (mu1, logVar1) = Lower(z2);
-        return -0.5 * (z2.square() + Log2Pi).sum([-1]) - 0.5 * ((z1 - mu1).square() / logVar1.exp() + logVar1 + Log2Pi).sum([-1]);
+        return -0.5 * (z2.square() + Log2Pi).sum([-1]) + Posteriors.DiagonalGaussianPosterior.LogNormal(z1, mu1, logVar1);
     }
 
     public override Tensor Sample(long n, Generator rng)
@@ -55,7 +49,7 @@ public sealed class TwoLevelPrior : Prior
     }
 
     public override (IReadOnlyList<(string Name, Tensor Tensor)> Tensors, string HowToSample) Portable() =>
-        ([.. net.named_parameters().Select(p => ($"net.{p.name}", (Tensor)p.parameter.detach().to(ScalarType.Float32)))],
+        (Posteriors.ConditionalGaussian.Tensors(net),
          $"z2 ~ N(0, I) ({top} values); h = z2 through net.0, ReLU, net.2, ReLU, ... (weight [out, in], y = W x + b), the last layer " +
          $"giving {2 * bottom} values: the mean and the log-variance of z1; z1 = mean + exp(log_variance / 2) * eps. decoder.onnx reads z1");
 }
