@@ -46,6 +46,12 @@ public static class BenchmarkCommand
     {
         Description = "Every row's fully connected widths, comma separated (default: each preset's, 512,256 for the MLPs and 256 for conv; the run folders get -hA.B)",
     };
+    static readonly Option<string> ObjectiveOption = new("--objective")
+    {
+        Description = "Every row's training objective: elbo, or iwae (the importance-weighted bound of Burda et al. 2015 with --train-k samples; the run folders get -iwaeK)",
+        DefaultValueFactory = _ => "elbo",
+    };
+    static readonly Option<int?> TrainKOption = new("--train-k") { Description = "Samples of the iwae training objective (default 5); --k is the estimate's" };
     static readonly Option<int?> ThreadsOption = CommonOptions.Threads();
     static readonly Option<string?> PriorOption = CommonOptions.Prior();
     static readonly Option<int?> PriorComponentsOption = CommonOptions.PriorComponents();
@@ -64,24 +70,25 @@ public static class BenchmarkCommand
     public static Command Create(CliConsole console)
     {
         var command = new Command("benchmark", "The likelihood table of the literature: train each row's model under its protocol, estimate log p(x) with k = 5000, set it beside the published figures");
-        foreach (var option in new Option[] { QuickOption, ModelsOption, EpochsOption, KOption, TestSizeOption, ConvChannelsOption, HiddenDimsOption, PriorOption, PriorComponentsOption, PosteriorOption, FlowStepsOption, ThreadsOption, OutOption, DataDirOption, PrecisionOption, LrScheduleOption, KlWarmupOption, ValidationOption, PatienceOption })
+        foreach (var option in new Option[] { QuickOption, ModelsOption, EpochsOption, KOption, TestSizeOption, ConvChannelsOption, HiddenDimsOption, PriorOption, PriorComponentsOption, PosteriorOption, FlowStepsOption, ObjectiveOption, TrainKOption, ThreadsOption, OutOption, DataDirOption, PrecisionOption, LrScheduleOption, KlWarmupOption, ValidationOption, PatienceOption })
             command.Add(option);
         command.SetAction((parse, cancel) => RunAsync(parse, console, cancel));
         return command;
     }
 
     static IReadOnlyList<Row> Rows(bool quick, int? epochs, int? k, IReadOnlyList<int>? convChannels, IReadOnlyList<int>? hiddenDims,
-        string? prior = null, int? priorComponents = null, string? posterior = null, int? flowSteps = null)
+        string? prior = null, int? priorComponents = null, string? posterior = null, int? flowSteps = null, int? iwaeSamples = null)
     {
-        var mlp2 = ModelRegistry.Get("vae_2d").WithOverrides(hiddenDims: hiddenDims, prior: prior, priorComponents: priorComponents, posterior: posterior, flowSteps: flowSteps);
-        var mlp32 = ModelRegistry.Get("vae_32d").WithOverrides(hiddenDims: hiddenDims, prior: prior, priorComponents: priorComponents, posterior: posterior, flowSteps: flowSteps);
+        var mlp2 = ModelRegistry.Get("vae_2d").WithOverrides(hiddenDims: hiddenDims, prior: prior, priorComponents: priorComponents, posterior: posterior, flowSteps: flowSteps, iwaeSamples: iwaeSamples);
+        var mlp32 = ModelRegistry.Get("vae_32d").WithOverrides(hiddenDims: hiddenDims, prior: prior, priorComponents: priorComponents, posterior: posterior, flowSteps: flowSteps, iwaeSamples: iwaeSamples);
         var conv32 = ModelRegistry.Get("vae_32d").WithOverrides(arch: Architecture.Conv, convChannels: convChannels, hiddenDims: hiddenDims, prior: prior, priorComponents: priorComponents,
-            posterior: posterior, flowSteps: flowSteps);
+            posterior: posterior, flowSteps: flowSteps, iwaeSamples: iwaeSamples);
         // k: the published row's (500 for the 2-d rows, 5000 for the others), whatever the prior.
         int K(string row) => k ?? (quick ? 100 : PublishedFigures.For(row).Select(f => f.K).DefaultIfEmpty(5000).Max());
         int E(int full) => epochs ?? (quick ? 1 : full);
-        // The two-level VAE has its own prior and posterior: no row of it with another one.
-        var twoLevel = prior is null && posterior is null ? ModelRegistry.Get("vae_2l").WithOverrides(hiddenDims: hiddenDims) : null;
+        // The two-level VAE has its own posterior, and its prior p(z2) p(z1|z2) takes N(0, I) or the VampPrior on z2 only.
+        var twoLevel = prior is null or Models.Priors.PriorRegistry.Standard or "vamp" && posterior is null
+            ? ModelRegistry.Get("vae_2l").WithOverrides(hiddenDims: hiddenDims, prior: prior, priorComponents: priorComponents, iwaeSamples: iwaeSamples) : null;
         return [new("vae_2d", mlp2, E(30), K("vae_2d")), new("vae_32d", mlp32, E(30), K("vae_32d")), new("vae_32d-conv", conv32, E(10), K("vae_32d-conv")),
                 .. twoLevel is null ? Array.Empty<Row>() : [new("vae_2l", twoLevel, E(30), K("vae_2l"))]];
     }
@@ -96,14 +103,15 @@ public static class BenchmarkCommand
         var all = Rows(quick, epochs, k, CommonOptions.ParseCounts(parse.GetValue(ConvChannelsOption), "--conv-channels"),
             CommonOptions.ParseCounts(parse.GetValue(HiddenDimsOption), "--hidden-dims"),
             CommonOptions.ParsePrior(parse.GetValue(PriorOption)), parse.GetValue(PriorComponentsOption),
-            CommonOptions.ParsePosterior(parse.GetValue(PosteriorOption)), parse.GetValue(FlowStepsOption));
+            CommonOptions.ParsePosterior(parse.GetValue(PosteriorOption)), parse.GetValue(FlowStepsOption),
+            CommonOptions.IwaeSamples(parse.GetValue(ObjectiveOption)!, parse.GetValue(TrainKOption), "--train-k"));
         // Without --models, the three rows of the paper's models; the two-level VAE when asked for.
         var chosen = parse.GetValue(ModelsOption) is { } list ? list.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)
             : all.Select(r => r.Name).Where(n => n != "vae_2l").ToArray();
         foreach (var name in chosen)
             if (all.All(r => r.Name != name))
                 throw new LatentLabException(name == "vae_2l"
-                    ? "--models vae_2l: the two-level VAE has its own prior p(z2) p(z1|z2) and posterior q(z1|x) q(z2|z1); it takes no --prior or --posterior"
+                    ? "--models vae_2l: the two-level VAE has its own posterior q(z1|x) q(z2|z1) and prior p(z2) p(z1|z2); it takes no --posterior, and --prior standard or vamp (p(z2)) only"
                     : $"--models: unknown row '{name}'; known: {string.Join(", ", all.Select(r => r.Name))}");
         var rows = all.Where(r => chosen.Contains(r.Name)).ToList();
         var schedule = CommonOptions.ParseLrSchedule(parse.GetValue(LrScheduleOption)!);

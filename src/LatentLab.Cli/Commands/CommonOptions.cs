@@ -154,4 +154,45 @@ public static class CommonOptions
     {
         Description = "libtorch threads (default: one per core)",
     };
+
+    /// <summary>The samples of the training objective: null (the preset's ELBO) or k for iwae (5 unless
+    /// <paramref name="kOption"/> says).</summary>
+    public static int? IwaeSamples(string objective, int? k, string kOption) => objective switch
+    {
+        "elbo" => k is null ? null : throw new LatentLabException($"{kOption} belongs to --objective iwae"),
+        "iwae" => k ?? 5,
+        _ => throw new LatentLabException($"--objective must be elbo or iwae, got '{objective}'"),
+    };
+
+    public static Option<string?> LatentDim() => new("--latent-dim")
+    {
+        Description = "The code's size: A for one stochastic layer, A,B for two (z1 of A values, z2 of B above it; the run folder gets -zA or -zA.B)",
+    };
+
+    public static Option<int?> LatentLayers() => new("--latent-layers")
+    {
+        Description = "Stochastic layers of a VAE, 1 or 2 (Burda et al. 2015); 2 without --latent-dim A,B puts a top layer of half the preset's size over it",
+    };
+
+    /// <summary>The overrides of the code's size that <c>--latent-dim A[,B]</c> and <c>--latent-layers N</c> ask of
+    /// <paramref name="preset"/>: (latent size, top layer's size), null where nothing changes.</summary>
+    public static (int? LatentDim, int? TopLatentDim) ParseLatent(string? dims, int? layers, Models.ModelConfig preset)
+    {
+        if (layers is not (null or 1 or 2)) throw new LatentLabException($"--latent-layers must be 1 or 2, got {layers}");
+        int[]? sizes = dims is null ? null : ParseCounts(dims, "--latent-dim")!.ToArray();
+        if (sizes is { Length: > 2 }) throw new LatentLabException($"--latent-dim takes one size, or two for two stochastic layers (A,B), got '{dims}'");
+        if (sizes is not null && layers is { } n && n != sizes.Length)
+            throw new LatentLabException($"--latent-layers {n} needs {n} size{(n == 1 ? "" : "s")} in --latent-dim, got '{dims}'");
+        int wanted = layers ?? sizes?.Length ?? (preset.TopLatentDim > 0 ? 2 : 1);
+        if (sizes is { Length: 2 }) return (sizes[0] + sizes[1], sizes[1]);
+        if (sizes is { Length: 1 })
+        {
+            if (layers is null && preset.TopLatentDim > 0)
+                throw new LatentLabException($"{preset.Name} has two stochastic layers: --latent-dim A,B sets both (or --latent-layers 1 for one)");
+            return (sizes[0], preset.TopLatentDim > 0 ? 0 : null);
+        }
+        if (wanted == 2 && preset.TopLatentDim == 0) return (preset.LatentDim + Math.Max(1, preset.LatentDim / 2), Math.Max(1, preset.LatentDim / 2));
+        if (wanted == 1 && preset.TopLatentDim > 0) return (preset.DecoderLatentDim, 0);
+        return (null, null);
+    }
 }

@@ -25,7 +25,8 @@ public static class TrainCommand
     static readonly Option<int?> ThreadsOption = CommonOptions.Threads();
     static readonly Option<string> OutOption = CommonOptions.Out();
     static readonly Option<string?> DataDirOption = CommonOptions.DataDir();
-    static readonly Option<int?> LatentDimOption = new("--latent-dim") { Description = "Override the preset's latent dimension" };
+    static readonly Option<string?> LatentDimOption = CommonOptions.LatentDim();
+    static readonly Option<int?> LatentLayersOption = CommonOptions.LatentLayers();
     static readonly Option<double?> BetaOption = new("--beta") { Description = "Weight of the KL term (beta-VAE); default 1" };
     static readonly Option<string?> ReconOption = new("--recon") { Description = "Reconstruction loss: bce (Bernoulli, nats) or mse" };
     static readonly Option<string?> ArchOption = CommonOptions.Arch();
@@ -63,7 +64,7 @@ public static class TrainCommand
     {
         var command = new Command("train", "Train one model, evaluating the test split after every epoch");
         Option[] options = [ ModelOption, DatasetOption, EpochsOption, BatchSizeOption, LearningRateOption, SeedOption,
-                     ThreadsOption, OutOption, DataDirOption, LatentDimOption, BetaOption, ReconOption, ArchOption, PriorOption, PriorComponentsOption, PosteriorOption, FlowStepsOption, SamplerOption, SamplerComponentsOption, ConvChannelsOption, HiddenDimsOption, ObjectiveOption, KOption, ResumeOption, BinarizeOption, NoTensorBoardOption, PrecisionOption, LrScheduleOption, KlWarmupOption, ValidationOption, PatienceOption,
+                     ThreadsOption, OutOption, DataDirOption, LatentDimOption, LatentLayersOption, BetaOption, ReconOption, ArchOption, PriorOption, PriorComponentsOption, PosteriorOption, FlowStepsOption, SamplerOption, SamplerComponentsOption, ConvChannelsOption, HiddenDimsOption, ObjectiveOption, KOption, ResumeOption, BinarizeOption, NoTensorBoardOption, PrecisionOption, LrScheduleOption, KlWarmupOption, ValidationOption, PatienceOption,
                      TrainSizeOption, TestSizeOption, IwaeKOption, .. DatasetChoice.FolderFlags()];
         foreach (var option in options)
             command.Add(option);
@@ -74,13 +75,15 @@ public static class TrainCommand
     static async Task<int> RunAsync(ParseResult parse, CliConsole console, CancellationToken cancel)
     {
         // Everything a user can get wrong is checked before any data is touched.
-        var preset = ModelRegistry.Get(parse.GetValue(ModelOption)!).WithOverrides(
-            parse.GetValue(LatentDimOption), parse.GetValue(BetaOption), ParseRecon(parse.GetValue(ReconOption)), CommonOptions.ParseArch(parse.GetValue(ArchOption)),
-            IwaeSamples(parse.GetValue(ObjectiveOption)!, parse.GetValue(KOption)),
+        var named = ModelRegistry.Get(parse.GetValue(ModelOption)!);
+        var (latentDim, topLatentDim) = CommonOptions.ParseLatent(parse.GetValue(LatentDimOption), parse.GetValue(LatentLayersOption), named);
+        var preset = named.WithOverrides(
+            latentDim, parse.GetValue(BetaOption), ParseRecon(parse.GetValue(ReconOption)), CommonOptions.ParseArch(parse.GetValue(ArchOption)),
+            CommonOptions.IwaeSamples(parse.GetValue(ObjectiveOption)!, parse.GetValue(KOption), "--k"),
             CommonOptions.ParseCounts(parse.GetValue(ConvChannelsOption), "--conv-channels"), CommonOptions.ParseCounts(parse.GetValue(HiddenDimsOption), "--hidden-dims"),
             CommonOptions.ParsePrior(parse.GetValue(PriorOption)), parse.GetValue(PriorComponentsOption),
             CommonOptions.ParseSampler(parse.GetValue(SamplerOption)), parse.GetValue(SamplerComponentsOption),
-            CommonOptions.ParsePosterior(parse.GetValue(PosteriorOption)), parse.GetValue(FlowStepsOption));
+            CommonOptions.ParsePosterior(parse.GetValue(PosteriorOption)), parse.GetValue(FlowStepsOption), topLatentDim);
         var training = new TrainingConfig(parse.GetValue(EpochsOption), parse.GetValue(BatchSizeOption),
             parse.GetValue(LearningRateOption), parse.GetValue(SeedOption), parse.GetValue(BinarizeOption))
         {
@@ -150,14 +153,6 @@ public static class TrainCommand
         "bce" => ReconstructionLoss.Bce,
         "mse" => ReconstructionLoss.Mse,
         _ => throw new LatentLabException($"--recon must be bce or mse, got '{value}'"),
-    };
-
-    /// <summary>The samples of the training objective: null (the preset's ELBO) or k for iwae.</summary>
-    static int? IwaeSamples(string objective, int? k) => objective switch
-    {
-        "elbo" => k is null ? null : throw new LatentLabException("--k belongs to --objective iwae"),
-        "iwae" => k ?? 5,
-        _ => throw new LatentLabException($"--objective must be elbo or iwae, got '{objective}'"),
     };
 
     static int? Positive(int? value, string option) =>

@@ -131,8 +131,10 @@ public sealed record ModelConfig(
             if (Kind != ModelKind.Vae) throw new LatentLabException("two stochastic layers need a VAE");
             if (TopLatentDim < 1 || TopLatentDim >= LatentDim) throw new LatentLabException($"the top layer's size must be between 1 and {LatentDim - 1}, got {TopLatentDim}");
             if (TopHiddenDims is not { Count: > 0 } || TopHiddenDims.Any(h => h < 1)) throw new LatentLabException("a two-level VAE needs positive widths between its layers");
-            if (Prior != Priors.PriorRegistry.Standard || Posterior != Posteriors.PosteriorRegistry.Gaussian)
-                throw new LatentLabException("a two-level VAE has its own prior p(z2) p(z1|z2) and posterior q(z1|x) q(z2|z1): it takes no --prior or --posterior");
+            if (Prior is not (Priors.PriorRegistry.Standard or "vamp"))
+                throw new LatentLabException($"a two-level VAE's prior is p(z2) p(z1|z2): --prior standard or vamp sets p(z2), got '{Prior}'");
+            if (Posterior != Posteriors.PosteriorRegistry.Gaussian)
+                throw new LatentLabException("a two-level VAE has its own posterior q(z1|x) q(z2|z1): it takes no --posterior");
         }
         if (Posterior != Posteriors.PosteriorRegistry.Gaussian && Kind != ModelKind.Vae)
             throw new LatentLabException("--posterior needs a VAE: an AE's code is a point, not a distribution");
@@ -171,7 +173,7 @@ public sealed record ModelConfig(
     public ModelConfig WithOverrides(int? latentDim = null, double? beta = null, ReconstructionLoss? recon = null, Architecture? arch = null,
         int? iwaeSamples = null, IReadOnlyList<int>? convChannels = null, IReadOnlyList<int>? hiddenDims = null,
         string? prior = null, int? priorComponents = null, string? sampler = null, int? samplerComponents = null,
-        string? posterior = null, int? flowSteps = null)
+        string? posterior = null, int? flowSteps = null, int? topLatentDim = null)
     {
         var name = Name;
         if (priorComponents is not null && prior is null && Prior == Priors.PriorRegistry.Standard)
@@ -188,7 +190,8 @@ public sealed record ModelConfig(
             if (hd.Count == 0 || hd.Any(h => h < 1)) throw new LatentLabException("--hidden-dims must be positive widths, e.g. 512,256");
             name += $"-h{string.Join('.', hd)}";
         }
-        if (latentDim is { } z && z != LatentDim) name += $"-z{z}";
+        int newLatent = latentDim ?? LatentDim, newTop = topLatentDim ?? TopLatentDim;
+        if (newLatent != LatentDim || newTop != TopLatentDim) name += newTop > 0 ? $"-z{newLatent - newTop}.{newTop}" : $"-z{newLatent}";
         if (beta is { } b && !b.Equals(Beta)) name += $"-beta{b.ToString(System.Globalization.CultureInfo.InvariantCulture)}";
         if (recon is { } r && r != Recon) name += $"-{r.ToString().ToLowerInvariant()}";
         if (iwaeSamples is { } k && k != IwaeSamples) name += $"-iwae{k}";
@@ -210,7 +213,8 @@ public sealed record ModelConfig(
         int samplerK = newSampler == Sampler && samplerComponents is null ? SamplerComponents
             : samplerComponents ?? Samplers.SamplerRegistry.Get(newSampler).DefaultComponents;
         if (newSampler != Sampler || samplerK != SamplerComponents) name += $"-{Samplers.SamplerRegistry.Label(newSampler, samplerK)}";
-        var changed = this with { Name = name, LatentDim = latentDim ?? LatentDim, Beta = beta ?? Beta, Recon = recon ?? Recon, Arch = arch ?? Arch,
+        var changed = this with { Name = name, LatentDim = newLatent, TopLatentDim = newTop,
+            TopHiddenDims = newTop == 0 ? null : TopHiddenDims ?? TwoLevelHiddenDims, Beta = beta ?? Beta, Recon = recon ?? Recon, Arch = arch ?? Arch,
             IwaeSamples = iwaeSamples ?? IwaeSamples, RequestedConvChannels = convChannels ?? RequestedConvChannels,
             Prior = newPrior, PriorComponents = components, Sampler = newSampler, SamplerComponents = samplerK,
             Posterior = newPosterior, FlowSteps = steps };
@@ -220,6 +224,10 @@ public sealed record ModelConfig(
         if (changed.RequestedConvChannels is { } asked && !SidesDivide(changed.Image, asked.Count)) return changed;
         return changed.ForImages(changed.Image);
     }
+
+    /// <summary>The deterministic layers between z1 and z2 when <c>--latent-layers 2</c> makes a one-level preset two-level:
+    /// Burda et al.'s 100, 100.</summary>
+    public static readonly IReadOnlyList<int> TwoLevelHiddenDims = [100, 100];
 
     /// <summary>Fully connected width between a conv model's last convolution and its code.</summary>
     public const int ConvHidden = 256;

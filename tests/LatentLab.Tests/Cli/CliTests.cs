@@ -46,6 +46,31 @@ public class CliTests
     [Fact] public void BenchmarkBadPrior() => AssertOneLineError(Run("benchmark", "--prior", "vamp", "--prior-components", "-3"), "--prior-components must be between 1 and");
     [Fact] public void BenchmarkBadConvChannels() => AssertOneLineError(Run("benchmark", "--conv-channels", "64,,128"), "--conv-channels must be positive whole numbers");
     [Fact] public void BenchmarkZeroHiddenWidth() => AssertOneLineError(Run("benchmark", "--hidden-dims", "0"), "--hidden-dims must be positive whole numbers");
+    [Fact] public void ThreeLatentLayers() => AssertOneLineError(Run("train", "--model", "vae_32d", "--latent-dim", "8,4,2"), "--latent-dim takes one size, or two");
+    [Fact] public void LatentLayersOutOfRange() => AssertOneLineError(Run("train", "--model", "vae_32d", "--latent-layers", "3"), "--latent-layers must be 1 or 2");
+    [Fact] public void LatentLayersDisagreeWithSizes() => AssertOneLineError(Run("train", "--model", "vae_32d", "--latent-layers", "2", "--latent-dim", "16"), "--latent-layers 2 needs 2 sizes");
+    [Fact] public void OneSizeForTwoLayers() => AssertOneLineError(Run("train", "--model", "vae_2l", "--latent-dim", "20"), "vae_2l has two stochastic layers");
+    [Fact] public void TwoLayersOnAnAutoencoder() => AssertOneLineError(Run("train", "--model", "ae_32d", "--latent-layers", "2"), "two stochastic layers need a VAE");
+    [Fact] public void MixturePriorOnTwoLayers() => AssertOneLineError(Run("train", "--model", "vae_2l", "--prior", "mog"), "--prior standard or vamp sets p(z2)");
+    [Fact] public void BenchmarkIwaeKWithoutIwae() => AssertOneLineError(Run("benchmark", "--train-k", "5"), "--train-k belongs to --objective iwae");
+
+    [Theory]
+    [InlineData("vae_32d", "8,4", null, "vae_32d-z8.4", 12, 4)]
+    [InlineData("vae_32d", null, "2", "vae_32d-z32.16", 48, 16)]
+    [InlineData("vae_2l", null, "1", "vae_2l-z100", 100, 0)]
+    [InlineData("vae_2l", "20,10", "2", "vae_2l-z20.10", 30, 10)]
+    [InlineData("vae_2l", "100,50", null, "vae_2l", 150, 50)]
+    public void LatentSizesAndLayersMakeTheModel(string model, string? dims, string? layers, string name, int latent, int top)
+    {
+        var preset = LatentLab.Models.ModelRegistry.Get(model);
+        var (latentDim, topLatentDim) = LatentLab.Cli.Commands.CommonOptions.ParseLatent(dims, layers is null ? null : int.Parse(layers), preset);
+        var config = preset.WithOverrides(latentDim, topLatentDim: topLatentDim).Validate();
+        Assert.Equal(name, config.Name);
+        Assert.Equal(latent, config.LatentDim);
+        Assert.Equal(top, config.TopLatentDim);
+        Assert.Equal(top > 0, config.TopHiddenDims is { Count: > 0 });
+    }
+
     [Fact] public void UnknownOption() => AssertOneLineError(Run("train", "--model", "vae_2d", "--epoch", "3"), "--epoch");
     [Fact] public void MissingModel() => AssertOneLineError(Run("train"), "--model");
     [Fact] public void CompareUnknownModel() => AssertOneLineError(Run("compare", "--models", "vae_2d,nope"), "unknown model 'nope'");

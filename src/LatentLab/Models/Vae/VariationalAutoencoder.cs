@@ -21,10 +21,19 @@ public sealed class VariationalAutoencoder : Autoencoder
     VariationalAutoencoder(ModelConfig config, PosteriorFamily family) : base(config, family.EncoderOutputs)
     {
         posterior = family;
-        prior = config.TopLatentDim > 0 ? new TwoLevelPrior(config) : PriorRegistry.Get(config.Prior).Build(config, x => Encode(x) as DiagonalGaussianPosterior
-            ?? throw new InvalidOperationException("the VampPrior needs a Gaussian posterior"));
+        prior = family is TwoLevelFamily twoLevel
+            ? new TwoLevelPrior(config, x => TopPosteriorAtMean(twoLevel, x))
+            : PriorRegistry.Get(config.Prior).Build(config, x => Encode(x) as DiagonalGaussianPosterior
+                ?? throw new InvalidOperationException("the VampPrior needs a Gaussian posterior"));
         register_module("prior", prior);
         register_module("posterior", posterior);
+    }
+
+    /// <summary>q(z2 | z1 = mu1(x)) of a two-level VAE: the components of a VampPrior on its top layer.</summary>
+    DiagonalGaussianPosterior TopPosteriorAtMean(TwoLevelFamily family, Tensor x)
+    {
+        var (mu, logVar) = family.Upper(((TwoLevelPosterior)Encode(x)).Lower.Mu);
+        return new DiagonalGaussianPosterior(mu, logVar);
     }
 
     public override bool IsVariational => true;
