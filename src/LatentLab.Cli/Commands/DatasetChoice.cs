@@ -21,8 +21,9 @@ public sealed record DatasetChoice(string Value, ImageFolderOptions FolderOption
 
     /// <summary>The name of the results folder: OUT/&lt;name&gt;/.</summary>
     public string Name => IsFolder ? ImageFolder.NameOf(Value)
+        : Value == DspritesFiles.Name ? DspritesFiles.Name
         : DatasetCatalog.All.FirstOrDefault(d => d.Name == Value)?.Name
-          ?? throw new LatentLabException($"unknown dataset '{Value}': neither {string.Join(" nor ", DatasetCatalog.Names)} nor a folder of images");
+          ?? throw new LatentLabException($"unknown dataset '{Value}': neither {string.Join(" nor ", [.. DatasetCatalog.Names, DspritesFiles.Name])} nor a folder of images");
 
     public static DatasetChoice From(ParseResult parse, Option<string> datasetOption)
     {
@@ -42,6 +43,16 @@ public sealed record DatasetChoice(string Value, ImageFolderOptions FolderOption
     {
         string dataRoot = PathChecks.FolderNotFile(DataDirectory.Resolve(dataDir), "--data-dir");
         if (IsFolder) return await ImageFolderDisplay.LoadAsync(console, Value, FolderOptions, dataRoot, cancel);
+        if (Value == DspritesFiles.Name)
+        {
+            // Synthetic: rendered on first use, as `latent data make dsprites` would.
+            if (!DspritesFiles.Exist(dataRoot))
+            {
+                PathChecks.WritableFolder(dataRoot, "--data-dir");
+                DspritesDisplay.Make(console.Out, dataRoot, cancel);
+            }
+            return DspritesLoader.Load(dataRoot);
+        }
         var spec = DatasetCatalog.Get(Value);
         // Fetching writes into the data folder: prove it writable first, rather than after a download.
         if (DatasetFiles.Locate(spec, dataRoot) is null) PathChecks.WritableFolder(dataRoot, "--data-dir");

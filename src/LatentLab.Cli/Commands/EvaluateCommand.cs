@@ -77,6 +77,17 @@ public static class EvaluateCommand
             table.AddRow("recon_frechet", F(m.ReconFrechet, "F2"), "classifier features");
             table.AddRow("frechet_train_test", F(m.FrechetTrainTest, "F2"), "training images against test images: the floor");
         }
+        if (m.Disentanglement is { } dis)
+        {
+            string on = $"{dis.Images:N0} test images, factors {string.Join(", ", dis.Factors)}";
+            table.AddRow("mig", F(dis.Mig, "F3"), $"mutual information gap (Chen et al. 2018); {on}");
+            table.AddRow("sap", F(dis.Sap, "F3"), "separated attribute predictability (Kumar et al. 2018)");
+            table.AddRow("dci_disentanglement", F(dis.DciDisentanglement, "F3"), "Eastwood & Williams 2018");
+            table.AddRow("dci_completeness", F(dis.DciCompleteness, "F3"), "");
+            table.AddRow("dci_informativeness", F(dis.DciInformativeness, "P2"), "test accuracy of the factors from the codes");
+            table.AddRow("beta_vae_score", F(dis.BetaVaeScore, "P2"), "Higgins et al. 2017");
+            table.AddRow("factor_vae_score", F(dis.FactorVaeScore, "P2"), "Kim & Mnih 2018");
+        }
         table.AddRow("eval_seconds", F(m.EvalSeconds, "F1"), "s");
         return table;
     }

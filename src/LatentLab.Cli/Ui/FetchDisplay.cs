@@ -42,3 +42,18 @@ public sealed class SynchronousProgress<T>(Action<T> handler) : IProgress<T>
 {
     public void Report(T value) => handler(value);
 }
+
+/// <summary>Renders dSprites with a progress bar: on <c>latent data make dsprites</c>, and on first use of <c>--dataset dsprites</c>.</summary>
+public static class DspritesDisplay
+{
+    public static void Make(IAnsiConsole console, string dataRoot, CancellationToken cancel)
+    {
+        console.MarkupLineInterpolated($"rendering {DspritesFiles.Name} into {DspritesFiles.Folder(dataRoot)} ({Dsprites.Count:N0} images, 377 MB)");
+        TrainingDisplay.CreateProgress(console).Start(ctx =>
+        {
+            var task = ctx.AddTask(DspritesFiles.Name, maxValue: Dsprites.Count);
+            DspritesFiles.Make(dataRoot, new SynchronousProgress<int>(done => task.Value = Math.Max(task.Value, done)), cancel);
+            task.Value = task.MaxValue;
+        });
+    }
+}

@@ -24,6 +24,10 @@ public sealed class Dataset : IDisposable
     public Tensor TestImages { get; }
     public Tensor TestLabels { get; }
 
+    /// <summary>Known factors of variation of each image (dSprites' shape, scale, ...; a folder's factors.csv), or null:
+    /// what the disentanglement scores read.</summary>
+    public DatasetFactors? Factors { get; init; }
+
     public long TrainCount => TrainImages.shape[0];
     public long TestCount => TestImages.shape[0];
 
@@ -87,7 +91,11 @@ public sealed class Dataset : IDisposable
         long train = Math.Min(trainCount, TrainCount), test = Math.Min(testCount, TestCount);
         return new Dataset(Name, ClassNames, Sha256,
             TrainImages.narrow(0, 0, train).clone(), TrainLabels.narrow(0, 0, train).clone(),
-            TestImages.narrow(0, 0, test).clone(), TestLabels.narrow(0, 0, test).clone()) { Folder = Folder };
+            TestImages.narrow(0, 0, test).clone(), TestLabels.narrow(0, 0, test).clone())
+        {
+            Folder = Folder,
+            Factors = Factors is { } f ? new DatasetFactors(f.Names, f.Train.narrow(0, 0, train).clone().DetachFromDisposeScope(), f.Test.narrow(0, 0, test).clone().DetachFromDisposeScope()) : null,
+        };
     }
 
     /// <summary>SHA-256 of the uncompressed IDX file the array came from (header rebuilt from the shape).</summary>
@@ -126,5 +134,11 @@ public sealed class Dataset : IDisposable
         TrainLabels.Dispose();
         TestImages.Dispose();
         TestLabels.Dispose();
+        Factors?.Train.Dispose();
+        Factors?.Test.Dispose();
     }
 }
+
+/// <summary>The factors of each image of both splits: [N, K] float64 values (a factor's own numbers: a scale of 0.5..1, a
+/// position of 0..1), named.</summary>
+public sealed record DatasetFactors(IReadOnlyList<string> Names, Tensor Train, Tensor Test);

@@ -92,6 +92,15 @@ public static class Evaluator
             probe = LatentProbes.LinearProbeAccuracy(trainCodes, data.TrainLabels, testCodes, data.TestLabels);
         }
 
+        // What each dimension means, where the data knows its factors.
+        DisentanglementMetrics? disentanglement = null;
+        if (data.Factors is { } factors)
+        {
+            progress?.Report("disentanglement scores");
+            var pool = Analysis.Disentanglement.FactorCodes.FromTensors(testCodes, factors.Test.narrow(0, 0, n), factors.Names);
+            disentanglement = DisentanglementMetrics.From(Analysis.Disentanglement.Disentanglement.Compute(pool, options.Seed), (int)n);
+        }
+
         double? logPx = null;
         if (variational && options.IwaeK > 0)
         {
@@ -174,7 +183,7 @@ public static class Evaluator
             SampleFrechet: sampleFrechet, ReconFrechet: reconFrechet, FrechetTrainTest: trainTest, FrechetNetSha256: netSha, FrechetNetAccuracy: netAccuracy,
             Precision: model.ComputeType == ScalarType.BFloat16 ? Runtime.Precision.Bf16 : Runtime.Precision.Fp32,
             Cpu: Runtime.Cpu.Current,
-            TestLogPxExact: plane?.Mean, TestLogPxExactError: plane?.MaxChange, SampleFrechetBySampler: bySampler) { ExactPerImage = plane };
+            TestLogPxExact: plane?.Mean, TestLogPxExactError: plane?.MaxChange, SampleFrechetBySampler: bySampler, Disentanglement: disentanglement) { ExactPerImage = plane };
     }
 
     /// <summary>Makes sure <paramref name="model"/> has something to sample from: an AE without a fitted sampler gets

@@ -62,10 +62,28 @@ public sealed record Metrics(
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] Runtime.CpuInfo? Cpu = null,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] double? TestLogPxExact = null,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] double? TestLogPxExactError = null,
-    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] IReadOnlyDictionary<string, double>? SampleFrechetBySampler = null)
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] IReadOnlyDictionary<string, double>? SampleFrechetBySampler = null,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] DisentanglementMetrics? Disentanglement = null)
 {
     /// <summary>The plane integral's value for each test image (not in metrics.json: the run folder keeps it as
     /// log_px_exact.csv, which the posterior-fit figure reads instead of integrating again).</summary>
     [JsonIgnore]
     public PlaneLikelihood? ExactPerImage { get; init; }
+}
+
+/// <summary>The disentanglement scores of a model's test codes on data with known factors (dSprites, a folder with
+/// factors.csv): <see cref="Analysis.Disentanglement.Disentanglement"/> says how each is estimated.</summary>
+/// <param name="Images">Test images scored (the pool the groups are drawn from).</param>
+/// <param name="Factors">The factors, in the order of <paramref name="MutualInformation"/>'s columns.</param>
+/// <param name="MutualInformation">[d][K]: I(code j; factor k) / H(factor k).</param>
+public sealed record DisentanglementMetrics(int Images, IReadOnlyList<string> Factors, double Mig, double Sap,
+    double DciDisentanglement, double DciCompleteness, double DciInformativeness, double BetaVaeScore, double FactorVaeScore,
+    double[][] MutualInformation)
+{
+    public static DisentanglementMetrics From(Analysis.Disentanglement.DisentanglementScores s, int images)
+    {
+        int d = s.MutualInformation.GetLength(0), k = s.MutualInformation.GetLength(1);
+        var mi = Enumerable.Range(0, d).Select(j => Enumerable.Range(0, k).Select(f => s.MutualInformation[j, f]).ToArray()).ToArray();
+        return new(images, s.FactorNames, s.Mig, s.Sap, s.DciDisentanglement, s.DciCompleteness, s.DciInformativeness, s.BetaVaeScore, s.FactorVaeScore, mi);
+    }
 }

@@ -15,10 +15,11 @@ public static class Disentanglement
     /// <summary>Equal-width bins per code dimension for the mutual information (disentanglement_lib's 20).</summary>
     public const int Bins = 20;
 
-    /// <summary>All five, on a pool of codes in random order: SAP and DCI fit on the first 80 % and score on the rest;
-    /// the β-VAE and FactorVAE scores draw their groups from the whole pool.</summary>
+    /// <summary>All five, on a pool of codes put in a seeded random order: SAP and DCI fit on its first 80 % and score on
+    /// the rest; the β-VAE and FactorVAE scores draw their groups from the whole pool.</summary>
     public static DisentanglementScores Compute(FactorCodes pool, long seed)
     {
+        pool = pool.Shuffled(seed);
         var (train, test) = pool.Split(pool.Count * 4 / 5);
         var mi = NormalisedMutualInformation(pool);
         var (disentanglement, completeness, informativeness) = Dci(train, test);

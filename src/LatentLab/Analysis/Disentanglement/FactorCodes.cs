@@ -42,6 +42,36 @@ public sealed record FactorCodes(double[,] Codes, int[,] Factors, IReadOnlyList<
         return new FactorCodes(codes, factors, FactorNames);
     }
 
+    /// <summary>Codes [N, d] and factor values [N, K] (tensors of any float type) as a pool.</summary>
+    public static FactorCodes FromTensors(TorchSharp.torch.Tensor codes, TorchSharp.torch.Tensor factorValues, IReadOnlyList<string> names)
+    {
+        static double[,] Matrix(TorchSharp.torch.Tensor t)
+        {
+            using var d = t.to(TorchSharp.torch.ScalarType.Float64).contiguous();
+            var flat = d.data<double>().ToArray();
+            int n = (int)t.shape[0], m = (int)t.shape[1];
+            var result = new double[n, m];
+            Buffer.BlockCopy(flat, 0, result, 0, flat.Length * sizeof(double));
+            return result;
+        }
+        return new FactorCodes(Matrix(codes), Discretize(Matrix(factorValues)), names);
+    }
+
+    /// <summary>The same pool in a seeded random order.</summary>
+    public FactorCodes Shuffled(long seed)
+    {
+        var order = Enumerable.Range(0, Count).ToArray();
+        new Random((int)(seed & 0x7fffffff)).Shuffle(order);
+        var codes = new double[Count, Dimensions];
+        var factors = new int[Count, FactorCount];
+        for (int i = 0; i < Count; i++)
+        {
+            for (int j = 0; j < Dimensions; j++) codes[i, j] = Codes[order[i], j];
+            for (int k = 0; k < FactorCount; k++) factors[i, k] = Factors[order[i], k];
+        }
+        return new FactorCodes(codes, factors, FactorNames);
+    }
+
     /// <summary>Factor values (numbers, any scale) as indices into each factor's sorted distinct values.</summary>
     public static int[,] Discretize(double[,] values)
     {

@@ -40,6 +40,8 @@ public sealed class SoftmaxRegression
         int n = x.GetLength(0), d = x.GetLength(1);
         var (mean, scale) = Standardisation(x);
         using var scope = NewDisposeScope();
+        // Callers may be inside an evaluation's no_grad.
+        using var grad = enable_grad();
         var inputs = Standardised(x, mean, scale);
         var labels = tensor(y.Select(v => (long)v).ToArray(), [n]);
         var w = nn.Parameter(zeros([classes, d], dtype: ScalarType.Float64));
