@@ -71,6 +71,10 @@ public abstract class Autoencoder : Module<Tensor, Tensor>
     /// multiplies the KL term's weight beta: below 1 during a KL warm-up, 1 otherwise and in every evaluation.</summary>
     public abstract LossTerms Loss(Tensor x, Generator? rng, double klWeight = 1.0);
 
+    /// <summary>The images of the training set, N of the β-TCVAE's minibatch-weighted estimate of q(z) (set by the
+    /// trainer; 0 takes the batch itself as the data set).</summary>
+    public long TrainingSetSize { get; set; }
+
     /// <summary>Codes drawn from <see cref="Prior"/>, [n, d] float32: what every sample picture, the Fréchet distance and
     /// <see cref="TrainedModel.Sample"/> decode.</summary>
     public Tensor SamplePrior(long n, Generator rng) => (Prior ?? throw new LatentLabException(

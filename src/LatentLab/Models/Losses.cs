@@ -4,7 +4,13 @@ namespace LatentLab.Models;
 
 /// <summary>A model's loss on a batch: every term is summed over pixels / latent dimensions and averaged over
 /// the batch, so it reads "per image"; with the BCE reconstruction the unit is nats.</summary>
-public sealed record LossTerms(Tensor Total, Tensor Reconstruction, Tensor Kl);
+/// <param name="Decomposition">The KL term's three parts, where the objective weighs them apart (β-TCVAE).</param>
+public sealed record LossTerms(Tensor Total, Tensor Reconstruction, Tensor Kl, KlDecomposition? Decomposition = null);
+
+/// <summary>E[KL(q(z|x) || p(z))] = I(x; z) + TC(z) + sum_d KL(q(z_d) || p(z_d)) (Chen et al. 2018, eq. 2), each averaged
+/// over the batch, nats: the index-code mutual information, the total correlation of the aggregate posterior q(z),
+/// and the dimension-wise KL to the prior.</summary>
+public sealed record KlDecomposition(Tensor MutualInformation, Tensor TotalCorrelation, Tensor DimensionKl);
 
 /// <summary>The loss terms shared by all models.</summary>
 public static class Losses

@@ -77,6 +77,13 @@ public sealed record ModelConfig(
     [JsonInclude, JsonPropertyName("posterior"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     string? PosteriorInFile { get => Posterior == Posteriors.PosteriorRegistry.Gaussian ? null : Posterior; init => Posterior = value ?? Posteriors.PosteriorRegistry.Gaussian; }
 
+    /// <summary>β-TCVAE (Chen et al. 2018): the weight of the total correlation in the KL term's decomposition, the
+    /// mutual information and the dimension-wise KL keeping weight 1; null for the plain KL term.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public double? TcWeight { get; init; }
+
+    public const double MaxTcWeight = 1000;
+
     /// <summary>The flow's steps (planar, IAF); 0 for the Gaussian.</summary>
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
     public int FlowSteps { get; init; }
@@ -136,6 +143,16 @@ public sealed record ModelConfig(
             if (Posterior != Posteriors.PosteriorRegistry.Gaussian)
                 throw new LatentLabException("a two-level VAE has its own posterior q(z1|x) q(z2|z1): it takes no --posterior");
         }
+        if (TcWeight is { } tcWeight)
+        {
+            if (!double.IsFinite(tcWeight) || tcWeight < 0 || tcWeight > MaxTcWeight)
+                throw new LatentLabException($"--tc-weight must be between 0 and {MaxTcWeight}, got {tcWeight}");
+            if (Kind != ModelKind.Vae) throw new LatentLabException("--tc-weight needs a VAE: an AE has no KL term to decompose");
+            if (!Beta.Equals(1.0)) throw new LatentLabException("--tc-weight weighs the total correlation alone (β-TCVAE); it takes no --beta");
+            if (IwaeSamples > 1) throw new LatentLabException("--tc-weight decomposes the ELBO's KL term: it takes no --objective iwae");
+            if (Posterior != Posteriors.PosteriorRegistry.Gaussian || TopLatentDim > 0)
+                throw new LatentLabException("--tc-weight needs the one-level Gaussian posterior (its per-dimension densities)");
+        }
         if (Posterior != Posteriors.PosteriorRegistry.Gaussian && Kind != ModelKind.Vae)
             throw new LatentLabException("--posterior needs a VAE: an AE's code is a point, not a distribution");
         CheckComponents("--flow", Posterior, FlowSteps, Posteriors.PosteriorRegistry.Get(Posterior).DefaultSteps, MaxFlowSteps, Posteriors.PosteriorRegistry.WithSteps, "steps");
@@ -173,7 +190,7 @@ public sealed record ModelConfig(
     public ModelConfig WithOverrides(int? latentDim = null, double? beta = null, ReconstructionLoss? recon = null, Architecture? arch = null,
         int? iwaeSamples = null, IReadOnlyList<int>? convChannels = null, IReadOnlyList<int>? hiddenDims = null,
         string? prior = null, int? priorComponents = null, string? sampler = null, int? samplerComponents = null,
-        string? posterior = null, int? flowSteps = null, int? topLatentDim = null)
+        string? posterior = null, int? flowSteps = null, int? topLatentDim = null, double? tcWeight = null)
     {
         var name = Name;
         if (priorComponents is not null && prior is null && Prior == Priors.PriorRegistry.Standard)
@@ -194,6 +211,7 @@ public sealed record ModelConfig(
         if (newLatent != LatentDim || newTop != TopLatentDim) name += newTop > 0 ? $"-z{newLatent - newTop}.{newTop}" : $"-z{newLatent}";
         if (beta is { } b && !b.Equals(Beta)) name += $"-beta{b.ToString(System.Globalization.CultureInfo.InvariantCulture)}";
         if (recon is { } r && r != Recon) name += $"-{r.ToString().ToLowerInvariant()}";
+        if (tcWeight is { } tc && !tc.Equals(TcWeight)) name += $"-tc{tc.ToString(System.Globalization.CultureInfo.InvariantCulture)}";
         if (iwaeSamples is { } k && k != IwaeSamples) name += $"-iwae{k}";
         string newPrior = prior ?? Prior;
         int components = newPrior == Prior && priorComponents is null ? PriorComponents
@@ -214,7 +232,7 @@ public sealed record ModelConfig(
             : samplerComponents ?? Samplers.SamplerRegistry.Get(newSampler).DefaultComponents;
         if (newSampler != Sampler || samplerK != SamplerComponents) name += $"-{Samplers.SamplerRegistry.Label(newSampler, samplerK)}";
         var changed = this with { Name = name, LatentDim = newLatent, TopLatentDim = newTop,
-            TopHiddenDims = newTop == 0 ? null : TopHiddenDims ?? TwoLevelHiddenDims, Beta = beta ?? Beta, Recon = recon ?? Recon, Arch = arch ?? Arch,
+            TopHiddenDims = newTop == 0 ? null : TopHiddenDims ?? TwoLevelHiddenDims, Beta = beta ?? Beta, Recon = recon ?? Recon, Arch = arch ?? Arch, TcWeight = tcWeight ?? TcWeight,
             IwaeSamples = iwaeSamples ?? IwaeSamples, RequestedConvChannels = convChannels ?? RequestedConvChannels,
             Prior = newPrior, PriorComponents = components, Sampler = newSampler, SamplerComponents = samplerK,
             Posterior = newPosterior, FlowSteps = steps };

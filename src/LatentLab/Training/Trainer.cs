@@ -156,6 +156,7 @@ public sealed class Trainer : IDisposable
             long step = (long)(epoch - 1) * batches + batch;
             _adam.LearningRate = Config.LearningRateAt(step, (long)Config.Epochs * batches);
             var computing = _compute ?? Model;
+            computing.TrainingSetSize = Model.TrainingSetSize = TrainCount;
             var terms = computing.Loss(x, _rng, Config.KlWeightAt(step, batches));
             // One scalar read per step: on a CPU, libtorch runs eagerly, so this costs microseconds, and it lets a
             // NaN stop training at the step where it appears instead of an epoch later.
@@ -171,9 +172,10 @@ public sealed class Trainer : IDisposable
                 seenThisCall / Math.Max(clock.Elapsed.TotalSeconds, 1e-9), TimeSpan.FromSeconds(previousSeconds) + clock.Elapsed));
         }
 
-        var (testLoss, testRecon, testKl) = EvaluateTest();
+        var (testLoss, testRecon, testKl, testParts) = EvaluateOn(_testImages);
         double? validation = _validationImages is null ? null : EvaluateOn(_validationImages).Loss;
-        var record = new EpochRecord(epoch, lossSum / Math.Max(seen, 1), testLoss, testRecon, testKl, previousSeconds + clock.Elapsed.TotalSeconds, validation);
+        var record = new EpochRecord(epoch, lossSum / Math.Max(seen, 1), testLoss, testRecon, testKl, previousSeconds + clock.Elapsed.TotalSeconds, validation)
+            { KlParts = testParts };
         History.Add(record);
         end = new TrainingPosition(epoch, 0, 0, 0, 0);
         // Weights first, checkpoint last: a crash in between leaves a checkpoint one epoch behind, never ahead.
@@ -200,6 +202,12 @@ public sealed class Trainer : IDisposable
         TensorBoard.Scalar("loss/test", record.TestLoss, record.Epoch);
         TensorBoard.Scalar("loss/test_reconstruction", record.TestRecon, record.Epoch);
         TensorBoard.Scalar("loss/test_kl", record.TestKl, record.Epoch);
+        if (record.KlParts is { } parts)
+        {
+            TensorBoard.Scalar("kl/test_mutual_information", parts.MutualInformation, record.Epoch);
+            TensorBoard.Scalar("kl/test_total_correlation", parts.TotalCorrelation, record.Epoch);
+            TensorBoard.Scalar("kl/test_dimension_kl", parts.DimensionKl, record.Epoch);
+        }
         TensorBoard.Scalar("time/epoch_seconds", record.Seconds, record.Epoch);
         if (record.Epoch % ImageEvery != 0 && record.Epoch != Config.Epochs && record.Epoch != 1) return;
         using var scope = NewDisposeScope();
@@ -216,7 +224,11 @@ public sealed class Trainer : IDisposable
 
     /// <summary>Mean loss terms per test image. VAEs draw one posterior sample per image from a generator with a
     /// fixed seed, so the figure depends on the weights alone.</summary>
-    public (double Loss, double Recon, double Kl) EvaluateTest() => EvaluateOn(_testImages);
+    public (double Loss, double Recon, double Kl) EvaluateTest()
+    {
+        var (loss, recon, kl, _) = EvaluateOn(_testImages);
+        return (loss, recon, kl);
+    }
 
     /// <summary>The epoch of lowest validation loss so far (the first of equals); null without a validation split.</summary>
     EpochRecord? Best() => _validationImages is null || History.Count == 0 ? null
@@ -228,12 +240,13 @@ public sealed class Trainer : IDisposable
         Config.Patience > 0 && Best() is { } best && History.Count - best.Epoch >= Config.Patience ? best : null;
 
     /// <summary>Mean loss terms per image of <paramref name="images"/>, as <see cref="EvaluateTest"/>.</summary>
-    (double Loss, double Recon, double Kl) EvaluateOn(Tensor images)
+    (double Loss, double Recon, double Kl, KlParts? Parts) EvaluateOn(Tensor images)
     {
         Model.eval();
         using var noGrad = no_grad();
         using var sampler = new Generator((ulong)Config.Seed + 1);
-        double loss = 0, recon = 0, kl = 0;
+        double loss = 0, recon = 0, kl = 0, mi = 0, tc = 0, dimensionKl = 0;
+        bool decomposed = false;
         long n = images.shape[0];
         for (long first = 0; first < n; first += EvaluationBatch)
         {
@@ -243,9 +256,16 @@ public sealed class Trainer : IDisposable
             loss += terms.Total.item<float>() * size;
             recon += terms.Reconstruction.item<float>() * size;
             kl += terms.Kl.item<float>() * size;
+            if (terms.Decomposition is { } d)
+            {
+                decomposed = true;
+                mi += d.MutualInformation.item<float>() * size;
+                tc += d.TotalCorrelation.item<float>() * size;
+                dimensionKl += d.DimensionKl.item<float>() * size;
+            }
         }
         Model.train();
-        return (loss / n, recon / n, kl / n);
+        return (loss / n, recon / n, kl / n, decomposed ? new KlParts(mi / n, tc / n, dimensionKl / n) : null);
     }
 
     /// <summary>What config.json records about this run.</summary>

@@ -41,7 +41,10 @@ public sealed class DiagonalGaussianPosterior(Tensor mu, Tensor logVar) : Poster
         (mu + eps * (logVar * 0.5).exp(), -0.5 * (eps.square() + logVar + Log2Pi).sum([-1]));
 
     /// <summary>log N(z; mu, diag(exp(logVar))) summed over the last dimension, for any shapes that broadcast.</summary>
-    public static Tensor LogNormal(Tensor z, Tensor mu, Tensor logVar) => -0.5 * ((z - mu).square() / logVar.exp() + logVar + Log2Pi).sum([-1]);
+    public static Tensor LogNormal(Tensor z, Tensor mu, Tensor logVar) => LogNormalPerDimension(z, mu, logVar).sum([-1]);
+
+    /// <summary>log N(z_d; mu_d, exp(logVar_d)) of each dimension, broadcast: [..., d].</summary>
+    public static Tensor LogNormalPerDimension(Tensor z, Tensor mu, Tensor logVar) => -0.5 * ((z - mu).square() / logVar.exp() + logVar + Log2Pi);
 
     /// <summary>log q(z|x) of codes z [..., B, d]: shape [..., B].</summary>
     public override Tensor LogDensity(Tensor z) => LogNormal(z, Mu, LogVar);

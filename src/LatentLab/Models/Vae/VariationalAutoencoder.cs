@@ -51,6 +51,17 @@ public sealed class VariationalAutoencoder : Autoencoder
         var q = Encode(x);
         var (z, logQ) = q.SampleWithDensity(rng);
         var reconstruction = Losses.Reconstruction(Decode(z), x, Config.Recon);
+        if (Config.TcWeight is { } tcWeight)
+        {
+            // β-TCVAE (Chen et al. 2018): -ELBO with the KL term's total correlation weighted apart.
+            var gaussian = (DiagonalGaussianPosterior)q;
+            var parts = Objectives.DecomposeKl(z, gaussian.Mu, gaussian.LogVar, prior, TrainingSetSize);
+            var decomposed = parts.MutualInformation + parts.DimensionKl + parts.TotalCorrelation * tcWeight;
+            var sum = parts.MutualInformation + parts.TotalCorrelation + parts.DimensionKl;
+            var objective = reconstruction + decomposed * klWeight;
+            scope.MoveToOuter(objective, reconstruction, sum, parts.MutualInformation, parts.TotalCorrelation, parts.DimensionKl);
+            return new LossTerms(objective, reconstruction, sum, parts);
+        }
         var kl = Objectives.Kl(q, prior, z, logQ).mean();
         var total = reconstruction + kl * (Config.Beta * klWeight);
         scope.MoveToOuter(total, reconstruction, kl);
