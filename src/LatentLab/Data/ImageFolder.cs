@@ -344,8 +344,24 @@ public static class ImageFolder
             ["pixels"] = Hashing.Sha256Hex(decoded.Pixels),
             ["split"] = splitSha,
         };
+        // Known factors of the images, when the folder has a factors.csv: read each time (it is small), not cached.
+        DatasetFactors? factors = null;
+        var factorsPath = System.IO.Path.Combine(listing.Root, FactorsCsv.FileName);
+        if (File.Exists(factorsPath))
+        {
+            var (names, values) = FactorsCsv.Read(factorsPath, decoded.Files, decoded.Skipped);
+            Tensor Rows(int[] rows)
+            {
+                var flat = new double[rows.Length * names.Count];
+                for (int r = 0; r < rows.Length; r++)
+                    for (int k = 0; k < names.Count; k++) flat[r * names.Count + k] = values[rows[r], k];
+                return tensor(flat, [rows.Length, names.Count]).DetachFromDisposeScope();
+            }
+            factors = new DatasetFactors(names, Rows(train), Rows(test));
+        }
         return new Dataset(NameOf(listing.Root), listing.ClassNames, sha, Images(train), Labels(train), Images(test), Labels(test))
         {
+            Factors = factors,
             Folder = new ImageFolderSource(listing.Root, shape.Channels, shape.Height, shape.Width, options.TestFraction, options.SplitSeed, splitSha, n, decoded.Skipped.Count),
         };
     }
