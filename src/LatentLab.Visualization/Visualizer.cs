@@ -1,3 +1,4 @@
+using LatentLab.Analysis.Disentanglement;
 using LatentLab.Analysis;
 using LatentLab.Data;
 using LatentLab.Evaluation;
@@ -114,6 +115,18 @@ public static class Visualizer
             written.Add(F("posterior_fit.png"));
             LatentLab.IO.AtomicFile.WriteAllText(F("posterior_fit.csv"), PosteriorFit.ToCsv(fit.Rows, fit.K));
             written.Add(F("posterior_fit.csv"));
+        }
+
+        if (data.Factors is { } factors)
+        {
+            cancel.ThrowIfCancellationRequested();
+            progress?.Report("what each dimension means");
+            var pool = FactorCodes.FromTensors(codes, factors.Test, factors.Names);
+            var mi = Disentanglement.NormalisedMutualInformation(pool);
+            int k = factors.Names.Count, d = latentDim;
+            Png(FactorFigures.Information(name, mi, factors.Names, Disentanglement.Mig(mi)), F("factor_information.png"),
+                Math.Max(500, 140 + 110 * k), Math.Max(420, 120 + 26 * Math.Min(d, 40)));
+            Png(FactorFigures.Traversals(model, codes, mi, factors.Names, shape), F("factor_traversals.png"), 1000, 1100);
         }
 
         if (model.Config.TopLatentDim > 0)

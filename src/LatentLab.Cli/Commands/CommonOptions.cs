@@ -8,7 +8,7 @@ public static class CommonOptions
 {
     public static Option<string> Dataset() => new("--dataset")
     {
-        Description = $"Dataset: {string.Join(", ", DatasetCatalog.Names)}, or a folder of images (one subfolder per class, or a flat folder)",
+        Description = $"Dataset: {string.Join(", ", DatasetCatalog.Names)}, {DspritesFiles.Name} (generated on first use), or a folder of images (one subfolder per class, or a flat folder; a factors.csv gives its known factors)",
         DefaultValueFactory = _ => DatasetCatalog.Mnist.Name,
     };
 

@@ -97,6 +97,35 @@ public static class SideBySide
                 fits.Select(f => f.Run), "posterior_fit.png");
         }
 
+        // What each dimension means, on data with known factors: each model's own two pictures (drawn by visualize),
+        // one above the other, with its scores.
+        var scored = runs.Where(r => r.Metrics.Disentanglement is not null && File.Exists(FitFile(r, "factor_information.png"))
+                                     && File.Exists(FitFile(r, "factor_traversals.png"))).ToList();
+        if (data.Factors is not null && scored.Count >= 1)
+        {
+            cancel.ThrowIfCancellationRequested();
+            progress?.Report("comparison: what each dimension means");
+            string Scores(ComparedRun r)
+            {
+                var d = r.Metrics.Disentanglement!;
+                return $"{r.Name}: MIG {F(d.Mig, "0.000")}, SAP {F(d.Sap, "0.000")}, DCI disentanglement {F(d.DciDisentanglement, "0.000")}, " +
+                       $"completeness {F(d.DciCompleteness, "0.000")}, informativeness {F(d.DciInformativeness, "0.0%")}, β-VAE score {F(d.BetaVaeScore, "0.0%")}, FactorVAE score {F(d.FactorVaeScore, "0.0%")}";
+            }
+            foreach (var (file, title, about) in new[]
+            {
+                ("factor_information.png", "How much each code dimension knows about each factor",
+                 "Each cell: the mutual information between a code dimension and a factor, as a share of the factor's entropy. A disentangled code has one dark cell per factor column, each in its own row; MIG is the mean gap between each column's darkest cell and its second."),
+                ("factor_traversals.png", "Each active dimension moved alone",
+                 "Rows: the active dimensions, most informative first, each labelled with the factor it knows most about and that share; a dimension that means one thing changes one property of the image across its row."),
+            })
+            {
+                var drawn = scored.Select(r => SKBitmap.Decode(FitFile(r, file))).ToList();
+                var stacked = Stack(drawn);
+                foreach (var b in drawn) b.Dispose();
+                Save(stacked, file, title, [.. scored.Select(r => Scores(r) + "."), about], scored, file);
+            }
+        }
+
         var planes = runs.Where(r => r.Model.Config.LatentDim == 2).ToList();
         if (planes.Count >= 2)
         {

@@ -54,6 +54,23 @@ public class FactorsCsvTests
         Assert.Equal(2, scores.GetProperty("mutual_information").GetArrayLength());       // one row per code dimension
     }
 
+    [Fact]
+    public async Task CompareSetsTheModelsFactorPicturesSideBySide()
+    {
+        using var dir = new TempDir();
+        var folder = Folder(dir);
+        var (exit, _, error) = await LatentCommand.RunAsync(["compare", "--models", "vae_2d,vae_32d", "--dataset", folder, "--epochs", "1", "--image-size", "16",
+            "--test-fraction", "0.4", "--no-tensorboard", "--tsne-points", "50", "--data-dir", dir["data"], "--out", dir["out"]]);
+        Assert.True(exit == 0, error);
+        foreach (var model in new[] { "vae_2d", "vae_32d" })
+            foreach (var file in new[] { "factor_information.png", "factor_traversals.png" })
+                Assert.True(File.Exists(dir[$"out/shapes/{model}/figures/{file}"]), $"{model}/figures/{file}");
+        Assert.True(File.Exists(dir["out/shapes/comparison/factor_information.png"]));
+        var comparison = File.ReadAllText(dir["out/shapes/comparison.json"]);
+        Assert.Contains("How much each code dimension knows about each factor", comparison);
+        Assert.Contains("MIG", comparison);
+    }
+
     [Theory]
     [InlineData("missing", "row 2: 'discs/nothing.png' is not an image of the folder")]
     [InlineData("text", "row 3, factor 'number': 'many' is not a number")]
