@@ -10,7 +10,7 @@ namespace LatentLab.Visualization.Sweeps;
 /// ELBO") and each metric against latent size for VAE and AE, the seeds' spread as error bars.</summary>
 public static class SweepFigures
 {
-    public const string RateDistortion = "rate_distortion.png", ByLatentSize = "metrics_by_latent_size.png";
+    public const string RateDistortion = "rate_distortion.png", ByLatentSize = "metrics_by_latent_size.png", MigReconstruction = "mig_reconstruction.png";
 
     /// <summary>Draws what the results allow into <paramref name="folder"/>; returns the files written.</summary>
     public static IReadOnlyList<string> Draw(SweepResults results, string folder)
@@ -23,6 +23,13 @@ public static class SweepFigures
             using var bitmap = Raster.Render(RatePlane(vaes, results.Plan.Name + note), 1000, 800);
             Raster.SavePng(bitmap, Path.Combine(folder, RateDistortion));
             written.Add(Path.Combine(folder, RateDistortion));
+        }
+        var scored = results.Rows.Where(r => r.Metrics.Disentanglement is not null).ToList();
+        if (scored.Count > 0)
+        {
+            using var bitmap = Raster.Render(MigAgainstReconstruction(scored, results.Plan.Name + note), 1000, 750);
+            Raster.SavePng(bitmap, Path.Combine(folder, MigReconstruction));
+            written.Add(Path.Combine(folder, MigReconstruction));
         }
         if (results.Rows.Count > 0)
         {
@@ -93,6 +100,39 @@ public static class SweepFigures
         plot.ShowLegend(Alignment.UpperRight);
         plot.Legend.FontSize = Theme.TickSize;
         plot.Axes.SetLimits(0, xMax, yMin, yMax);
+        return plot;
+    }
+
+    /// <summary>The objective of a point as its label: "VAE", "β-VAE β=4", "β-TCVAE TC weight 6", "AE".</summary>
+    static string Objective(SweepRow r) =>
+        r.Point.Kind != ModelKind.Vae ? "AE"
+        : r.Point.Config.TcWeight is { } tc ? $"β-TCVAE, TC weight {B(tc)}"
+        : r.Point.Beta is { } b && b != 1 ? $"β-VAE, β={B(b)}" : "VAE";
+
+    /// <summary>Disentanglement against reconstruction (Chen et al. 2018, fig. 5; Locatello et al. 2019): MIG of each
+    /// point against its test reconstruction term, one colour per objective, every seed a dot, the seeds' mean a
+    /// larger marker with the seeds' range as bars.</summary>
+    static Plot MigAgainstReconstruction(IReadOnlyList<SweepRow> rows, string name)
+    {
+        var plot = Theme.NewPlot($"Disentanglement against reconstruction: {name}", "reconstruction: test -log p(x|z) at the mean code, nats per image",
+            "MIG (higher: each factor in one dimension)");
+        var groups = rows.GroupBy(Objective).OrderBy(g => g.First().Point.Config.TcWeight ?? -1).ThenBy(g => g.First().Point.Beta ?? 0).ToList();
+        for (int i = 0; i < groups.Count; i++)
+        {
+            var color = Theme.ClassColor(i);
+            var g = groups[i].ToList();
+            double[] x = [.. g.Select(r => r.Metrics.TestBce)], y = [.. g.Select(r => r.Metrics.Disentanglement!.Mig)];
+            var seeds = plot.Add.ScatterPoints(x, y, color.WithAlpha(0.5));
+            seeds.MarkerSize = 6;
+            var mean = plot.Add.ScatterPoints(new[] { x.Average() }, new[] { y.Average() }, color);
+            mean.MarkerSize = 14;
+            mean.LegendText = $"{groups[i].Key} ({g.Count} seed{(g.Count == 1 ? "" : "s")}: MIG {y.Min():0.000} to {y.Max():0.000})";
+            var bar = plot.Add.Line(x.Average(), y.Min(), x.Average(), y.Max());
+            bar.LineColor = color;
+            bar.LineWidth = 2;
+        }
+        plot.ShowLegend(Alignment.UpperRight);
+        plot.Legend.FontSize = Theme.TickSize;
         return plot;
     }
 

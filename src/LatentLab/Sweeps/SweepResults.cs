@@ -32,6 +32,13 @@ public sealed record SweepResults(SweepPlan Plan, IReadOnlyList<SweepRow> Rows, 
         ("sample_frechet", m => m.SampleFrechet),
         ("recon_frechet", m => m.ReconFrechet),
         ("frechet_train_test", m => m.FrechetTrainTest),
+        ("mig", m => m.Disentanglement?.Mig),
+        ("sap", m => m.Disentanglement?.Sap),
+        ("dci_disentanglement", m => m.Disentanglement?.DciDisentanglement),
+        ("dci_completeness", m => m.Disentanglement?.DciCompleteness),
+        ("dci_informativeness", m => m.Disentanglement?.DciInformativeness),
+        ("beta_vae_score", m => m.Disentanglement?.BetaVaeScore),
+        ("factor_vae_score", m => m.Disentanglement?.FactorVaeScore),
     ];
 
     public static SweepResults Gather(string sweepFolder, SweepPlan plan)
@@ -52,10 +59,10 @@ public sealed record SweepResults(SweepPlan Plan, IReadOnlyList<SweepRow> Rows, 
     {
         static string N(double? v) => v is { } d ? d.ToString("R", CultureInfo.InvariantCulture) : "";
         var csv = new StringBuilder();
-        csv.AppendLine(string.Join(",", new[] { "index", "model", "kind", "latent_dim", "beta", "seed", "epochs", "folder" }.Concat(MetricColumns.Select(c => c.Name))));
+        csv.AppendLine(string.Join(",", new[] { "index", "model", "kind", "latent_dim", "beta", "tc_weight", "seed", "epochs", "folder" }.Concat(MetricColumns.Select(c => c.Name))));
         foreach (var (p, m) in Rows)
             csv.AppendLine(string.Join(",", new[] { p.Index.ToString(CultureInfo.InvariantCulture), p.Config.Name, p.Kind.ToString().ToLowerInvariant(),
-                p.LatentDim.ToString(CultureInfo.InvariantCulture), N(p.Beta), p.Seed.ToString(CultureInfo.InvariantCulture),
+                p.LatentDim.ToString(CultureInfo.InvariantCulture), N(p.Beta), N(p.Config.TcWeight), p.Seed.ToString(CultureInfo.InvariantCulture),
                 p.Training.Epochs.ToString(CultureInfo.InvariantCulture), p.Folder }.Concat(MetricColumns.Select(c => N(c.Value(m))))));
         return csv.ToString();
     }

@@ -18,6 +18,8 @@ namespace LatentLab.Sweeps;
 /// <param name="SamplerComponents">Components of the gmm sampler; empty: its default.</param>
 /// <param name="Posteriors">The VAEs' posterior families, one more axis of the grid (gaussian, planar, iaf); empty: the Gaussian.</param>
 /// <param name="FlowSteps">Steps of the flow posteriors; empty: each family's default.</param>
+/// <param name="TcWeights">β-TCVAE points besides the betas' (each at β 1 with this total-correlation weight,
+/// <c>--tc-weight</c>); empty: none.</param>
 public sealed record SweepSpec(
     string Dataset,
     IReadOnlyList<string> Models,
@@ -38,12 +40,13 @@ public sealed record SweepSpec(
     [property: System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)] string? Sampler = null,
     [property: System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)] int? SamplerComponents = null,
     [property: System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)] IReadOnlyList<string>? Posteriors = null,
-    [property: System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)] int? FlowSteps = null)
+    [property: System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)] int? FlowSteps = null,
+    [property: System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)] IReadOnlyList<double>? TcWeights = null)
 {
     /// <summary>The sweep file's keys, in the order <see cref="ToYaml"/> writes them.</summary>
     public static readonly string[] Keys =
         ["dataset", "models", "latent_dims", "betas", "seeds", "epochs", "batch_size", "lr", "train_size", "test_size", "binarize", "threads", "iwae_k", "arch",
-         "priors", "prior_components", "sampler", "sampler_components", "posteriors", "flow_steps"];
+         "priors", "prior_components", "sampler", "sampler_components", "posteriors", "flow_steps", "tc_weights"];
 
     /// <summary>The model kinds a sweep may name besides the presets.</summary>
     public static ModelConfig Preset(string name) => name switch
@@ -102,6 +105,10 @@ public sealed record SweepSpec(
         if (Posteriors is not null) Dup(Posteriors, "posteriors");
         if (FlowSteps is < 1 or > ModelConfig.MaxFlowSteps)
             throw new LatentLabException($"{In("flow_steps")} must be between 1 and {ModelConfig.MaxFlowSteps}, got {FlowSteps}");
+        foreach (var tc in TcWeights ?? [])
+            if (!double.IsFinite(tc) || tc < 0 || tc > ModelConfig.MaxTcWeight)
+                throw new LatentLabException($"{In("tc_weights")}: {tc.ToString(CultureInfo.InvariantCulture)} is not a weight between 0 and {ModelConfig.MaxTcWeight}");
+        if (TcWeights is not null) Dup(TcWeights, "tc_weights");
         return this;
 
         void Dup<T>(IReadOnlyList<T> values, string key)
@@ -189,7 +196,8 @@ public sealed record SweepSpec(
             values.ContainsKey("sampler") ? Text("sampler") : null,
             Optional("sampler_components", Int, whole),
             values.ContainsKey("posteriors") ? Strings("posteriors") : null,
-            Optional("flow_steps", Int, whole));
+            Optional("flow_steps", Int, whole),
+            values.ContainsKey("tc_weights") ? List<double>("tc_weights", Double) : null);
         return spec.Validate(path);
     }
 
@@ -223,6 +231,7 @@ public sealed record SweepSpec(
         if (SamplerComponents is { } sk) lines.Add($"sampler_components: {sk}");
         if (Posteriors is not null) lines.Add($"posteriors: [{string.Join(", ", Posteriors)}]");
         if (FlowSteps is { } fs) lines.Add($"flow_steps: {fs}");
+        if (TcWeights is not null) lines.Add($"tc_weights: [{string.Join(", ", TcWeights.Select(N))}]");
         return string.Join("\n", lines) + "\n";
     }
 

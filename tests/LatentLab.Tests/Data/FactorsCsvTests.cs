@@ -8,7 +8,7 @@ namespace LatentLab.Tests.Data;
 public class FactorsCsvTests
 {
     /// <summary>Thirty shapes (three classes, ten each) and a factors.csv giving each image its class and its number.</summary>
-    static string Folder(TempDir dir, Func<string, int, int, string>? row = null)
+    internal static string Folder(TempDir dir, Func<string, int, int, string>? row = null)
     {
         ImageFolders.WriteColorShapes(dir["shapes"], perClass: 10);
         var lines = new List<string> { "file,kind,number" };

@@ -115,6 +115,35 @@ public class SweepTests
         Assert.Contains("posteriors: --posterior must be one of", error);
     }
 
+    /// <summary>β-TCVAE weights add points beside the betas'; on data with factors, collect puts the scores in sweep.csv
+    /// and draws MIG against reconstruction.</summary>
+    [Fact]
+    public async Task TotalCorrelationWeightsAreObjectivesOfTheGridAndTheScoresAreCollected()
+    {
+        using var dir = new TempDir();
+        var folder = LatentLab.Tests.Data.FactorsCsvTests.Folder(dir);
+        File.WriteAllText(dir["grid.yaml"], $"dataset: '{folder}'\nmodels: [vae]\nlatent_dims: [4]\nbetas: [1, 4]\ntc_weights: [6]\nseeds: [0]\nepochs: 1\nthreads: 1\niwae_k: 0\n");
+        string[] common = ["--data-dir", dir["data"], "--out", dir.Path];      // the folder's decoded cache goes to data/
+        var (exit, _, error) = await LatentCommand.RunAsync(["sweep", "plan", "tc", "--file", dir["grid.yaml"], .. common]);
+        Assert.True(exit == 0, error);
+        var plan = SweepPlan.Read(dir["shapes/sweeps/tc"]);
+        Assert.Equal(["runs/000-vae-z4-beta1-seed0", "runs/001-vae-z4-beta4-seed0", "runs/002-vae-z4-tc6-seed0"], plan.Points.Select(p => p.Folder));
+        Assert.Equal(6, plan.Points[2].Config.TcWeight);
+        Assert.Equal(1, plan.Points[2].Config.Beta);
+        Assert.Equal(Json(plan.Spec), Json(SweepSpec.ReadYaml(dir["shapes/sweeps/tc/sweep.yaml"])));
+
+        (exit, _, error) = await LatentCommand.RunAsync(["sweep", "run", "tc", "--index", "2", .. common]);
+        Assert.True(exit == 0, error);
+        (exit, _, error) = await LatentCommand.RunAsync(["sweep", "collect", "tc", "--out", dir.Path]);
+        Assert.True(exit == 0, error);
+        var csv = File.ReadAllLines(dir["shapes/sweeps/tc/sweep.csv"]);
+        var header = csv[0].Split(',');
+        var row = csv[1].Split(',');
+        Assert.Equal("6", row[Array.IndexOf(header, "tc_weight")]);
+        Assert.InRange(double.Parse(row[Array.IndexOf(header, "mig")], System.Globalization.CultureInfo.InvariantCulture), 0, 1);
+        Assert.True(File.Exists(dir["shapes/sweeps/tc/figures/mig_reconstruction.png"]));
+    }
+
     [Theory]
     [InlineData("models: [vae, vea]", "models: unknown model 'vea'")]
     [InlineData("models: []", "models is empty")]
