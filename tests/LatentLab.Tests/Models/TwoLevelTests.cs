@@ -128,20 +128,29 @@ public class TwoLevelTests(ITestOutputHelper output)
         }
     }
 
-    [Fact]
-    public void ATwoLevelVaeTrainsAndLoads()
+    /// <summary>Trains <paramref name="config"/> for two epochs on the MNIST slice, checks that the test loss fell, and
+    /// loads the run folder back: the trainer (its model) and the loaded model, both in eval mode.</summary>
+    static (LatentLab.Training.Trainer Trainer, Autoencoder Loaded) TrainedAndLoaded(ModelConfig config, LatentLab.Data.Dataset data, TempDir dir)
     {
-        var config = ModelRegistry.Get("vae_2l");
-        using var data = Fixtures.MnistSlice();
-        using var dir = new TempDir();
-        using var trainer = new LatentLab.Training.Trainer(config, new LatentLab.Training.TrainingConfig(Epochs: 2, BatchSize: 64, Seed: 1),
+        var trainer = new LatentLab.Training.Trainer(config, new LatentLab.Training.TrainingConfig(Epochs: 2, BatchSize: 64, Seed: 1),
             data, new LatentLab.Storage.RunFolder(dir.Path), tensorBoard: false);
         trainer.Train(false, null, CancellationToken.None);
         var history = LatentLab.Storage.History.Read(new LatentLab.Storage.RunFolder(dir.Path).HistoryPath);
         Assert.True(history[1].TestLoss < history[0].TestLoss, $"test loss {history[0].TestLoss} then {history[1].TestLoss}");
-        using var loaded = new LatentLab.Storage.RunFolder(dir.Path).LoadModel();
+        var loaded = new LatentLab.Storage.RunFolder(dir.Path).LoadModel();
         loaded.eval();
         trainer.Model.eval();
+        return (trainer, loaded);
+    }
+
+    [Fact]
+    public void ATwoLevelVaeTrainsAndLoads()
+    {
+        using var data = Fixtures.MnistSlice();
+        using var dir = new TempDir();
+        var (trainer, loaded) = TrainedAndLoaded(ModelRegistry.Get("vae_2l"), data, dir);
+        using var _ = trainer;
+        using var __ = loaded;
         using var noGrad = no_grad();
         var x = data.TestImages.narrow(0, 0, 10);
         Assert.True((loaded.Encode(x).Mean - trainer.Model.Encode(x).Mean).abs().max().item<float>() == 0, "the loaded model's code differs");
@@ -157,14 +166,9 @@ public class TwoLevelTests(ITestOutputHelper output)
         Assert.Equal("vae_2l-iwae5-vamp20", config.Name);
         using var data = Fixtures.MnistSlice();
         using var dir = new TempDir();
-        using var trainer = new LatentLab.Training.Trainer(config, new LatentLab.Training.TrainingConfig(Epochs: 2, BatchSize: 64, Seed: 1),
-            data, new LatentLab.Storage.RunFolder(dir.Path), tensorBoard: false);
-        trainer.Train(false, null, CancellationToken.None);
-        var history = LatentLab.Storage.History.Read(new LatentLab.Storage.RunFolder(dir.Path).HistoryPath);
-        Assert.True(history[1].TestLoss < history[0].TestLoss, $"test loss {history[0].TestLoss} then {history[1].TestLoss}");
-        using var loaded = new LatentLab.Storage.RunFolder(dir.Path).LoadModel();
-        loaded.eval();
-        trainer.Model.eval();
+        var (trainer, loaded) = TrainedAndLoaded(config, data, dir);
+        using var _ = trainer;
+        using var __ = loaded;
         using var noGrad = no_grad();
         using var rng = new Generator(5);
         var z = trainer.Model.Prior!.Sample(100, rng);
