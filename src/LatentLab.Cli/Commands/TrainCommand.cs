@@ -27,6 +27,10 @@ public static class TrainCommand
     static readonly Option<string?> DataDirOption = CommonOptions.DataDir();
     static readonly Option<string?> LatentDimOption = CommonOptions.LatentDim();
     static readonly Option<int?> LatentLayersOption = CommonOptions.LatentLayers();
+    static readonly Option<double?> GammaOption = new("--gamma")
+    {
+        Description = "FactorVAE (Kim & Mnih 2018): the weight of the total correlation a discriminator estimates, added to the ELBO; float32 only; the run folder gets -gammaG",
+    };
     static readonly Option<double?> TcWeightOption = new("--tc-weight")
     {
         Description = "β-TCVAE (Chen et al. 2018): the weight of the total correlation in the KL term, the mutual information and the dimension-wise KL keeping 1; the run folder gets -tcW",
@@ -68,7 +72,7 @@ public static class TrainCommand
     {
         var command = new Command("train", "Train one model, evaluating the test split after every epoch");
         Option[] options = [ ModelOption, DatasetOption, EpochsOption, BatchSizeOption, LearningRateOption, SeedOption,
-                     ThreadsOption, OutOption, DataDirOption, LatentDimOption, LatentLayersOption, BetaOption, TcWeightOption, ReconOption, ArchOption, PriorOption, PriorComponentsOption, PosteriorOption, FlowStepsOption, SamplerOption, SamplerComponentsOption, ConvChannelsOption, HiddenDimsOption, ObjectiveOption, KOption, ResumeOption, BinarizeOption, NoTensorBoardOption, PrecisionOption, LrScheduleOption, KlWarmupOption, ValidationOption, PatienceOption,
+                     ThreadsOption, OutOption, DataDirOption, LatentDimOption, LatentLayersOption, BetaOption, TcWeightOption, GammaOption, ReconOption, ArchOption, PriorOption, PriorComponentsOption, PosteriorOption, FlowStepsOption, SamplerOption, SamplerComponentsOption, ConvChannelsOption, HiddenDimsOption, ObjectiveOption, KOption, ResumeOption, BinarizeOption, NoTensorBoardOption, PrecisionOption, LrScheduleOption, KlWarmupOption, ValidationOption, PatienceOption,
                      TrainSizeOption, TestSizeOption, IwaeKOption, .. DatasetChoice.FolderFlags()];
         foreach (var option in options)
             command.Add(option);
@@ -87,7 +91,7 @@ public static class TrainCommand
             CommonOptions.ParseCounts(parse.GetValue(ConvChannelsOption), "--conv-channels"), CommonOptions.ParseCounts(parse.GetValue(HiddenDimsOption), "--hidden-dims"),
             CommonOptions.ParsePrior(parse.GetValue(PriorOption)), parse.GetValue(PriorComponentsOption),
             CommonOptions.ParseSampler(parse.GetValue(SamplerOption)), parse.GetValue(SamplerComponentsOption),
-            CommonOptions.ParsePosterior(parse.GetValue(PosteriorOption)), parse.GetValue(FlowStepsOption), topLatentDim, parse.GetValue(TcWeightOption));
+            CommonOptions.ParsePosterior(parse.GetValue(PosteriorOption)), parse.GetValue(FlowStepsOption), topLatentDim, parse.GetValue(TcWeightOption), parse.GetValue(GammaOption));
         var training = new TrainingConfig(parse.GetValue(EpochsOption), parse.GetValue(BatchSizeOption),
             parse.GetValue(LearningRateOption), parse.GetValue(SeedOption), parse.GetValue(BinarizeOption))
         {

@@ -71,6 +71,16 @@ public abstract class Autoencoder : Module<Tensor, Tensor>
     /// multiplies the KL term's weight beta: below 1 during a KL warm-up, 1 otherwise and in every evaluation.</summary>
     public abstract LossTerms Loss(Tensor x, Generator? rng, double klWeight = 1.0);
 
+    /// <summary>The parameters the objective's optimiser trains: all but an adversary's.</summary>
+    public virtual IEnumerable<Parameter> ObjectiveParameters() => parameters();
+
+    /// <summary>The parameters of an adversary the objective trains against (FactorVAE's discriminator), which a second
+    /// optimiser trains on <see cref="AdversaryLoss"/>; none for most models.</summary>
+    public virtual IEnumerable<Parameter> AdversaryParameters() => [];
+
+    /// <summary>The adversary's loss on a batch's detached codes (<see cref="LossTerms.Codes"/>).</summary>
+    public virtual Tensor AdversaryLoss(Tensor codes, Generator? rng) => throw new InvalidOperationException("this model has no adversary");
+
     /// <summary>The images of the training set, N of the β-TCVAE's minibatch-weighted estimate of q(z) (set by the
     /// trainer; 0 takes the batch itself as the data set).</summary>
     public long TrainingSetSize { get; set; }

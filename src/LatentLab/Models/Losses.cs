@@ -5,7 +5,9 @@ namespace LatentLab.Models;
 /// <summary>A model's loss on a batch: every term is summed over pixels / latent dimensions and averaged over
 /// the batch, so it reads "per image"; with the BCE reconstruction the unit is nats.</summary>
 /// <param name="Decomposition">The KL term's three parts, where the objective weighs them apart (β-TCVAE).</param>
-public sealed record LossTerms(Tensor Total, Tensor Reconstruction, Tensor Kl, KlDecomposition? Decomposition = null);
+/// <param name="Codes">The batch's codes z ~ q(z|x), detached: what an adversary of the objective (FactorVAE's
+/// discriminator) trains on after the model's step; null for objectives without one.</param>
+public sealed record LossTerms(Tensor Total, Tensor Reconstruction, Tensor Kl, KlDecomposition? Decomposition = null, Tensor? Codes = null);
 
 /// <summary>E[KL(q(z|x) || p(z))] = I(x; z) + TC(z) + sum_d KL(q(z_d) || p(z_d)) (Chen et al. 2018, eq. 2), each averaged
 /// over the batch, nats: the index-code mutual information, the total correlation of the aggregate posterior q(z),

@@ -84,6 +84,11 @@ public sealed record ModelConfig(
 
     public const double MaxTcWeight = 1000;
 
+    /// <summary>FactorVAE (Kim &amp; Mnih 2018): the weight of the total correlation as a discriminator between codes and
+    /// codes with each dimension shuffled across the batch estimates it; null for none.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public double? Gamma { get; init; }
+
     /// <summary>The flow's steps (planar, IAF); 0 for the Gaussian.</summary>
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
     public int FlowSteps { get; init; }
@@ -153,6 +158,16 @@ public sealed record ModelConfig(
             if (Posterior != Posteriors.PosteriorRegistry.Gaussian || TopLatentDim > 0)
                 throw new LatentLabException("--tc-weight needs the one-level Gaussian posterior (its per-dimension densities)");
         }
+        if (Gamma is { } gamma)
+        {
+            if (!double.IsFinite(gamma) || gamma < 0 || gamma > MaxTcWeight)
+                throw new LatentLabException($"--gamma must be between 0 and {MaxTcWeight}, got {gamma}");
+            if (Kind != ModelKind.Vae) throw new LatentLabException("--gamma needs a VAE: an AE has no posterior codes to decorrelate");
+            if (TcWeight is not null) throw new LatentLabException("--gamma (FactorVAE) and --tc-weight (β-TCVAE) are two ways to the same penalty: choose one");
+            if (!Beta.Equals(1.0) || IwaeSamples > 1) throw new LatentLabException("--gamma adds to the ELBO: it takes no --beta and no --objective iwae");
+            if (Posterior != Posteriors.PosteriorRegistry.Gaussian || TopLatentDim > 0)
+                throw new LatentLabException("--gamma needs the one-level Gaussian posterior");
+        }
         if (Posterior != Posteriors.PosteriorRegistry.Gaussian && Kind != ModelKind.Vae)
             throw new LatentLabException("--posterior needs a VAE: an AE's code is a point, not a distribution");
         CheckComponents("--flow", Posterior, FlowSteps, Posteriors.PosteriorRegistry.Get(Posterior).DefaultSteps, MaxFlowSteps, Posteriors.PosteriorRegistry.WithSteps, "steps");
@@ -190,7 +205,7 @@ public sealed record ModelConfig(
     public ModelConfig WithOverrides(int? latentDim = null, double? beta = null, ReconstructionLoss? recon = null, Architecture? arch = null,
         int? iwaeSamples = null, IReadOnlyList<int>? convChannels = null, IReadOnlyList<int>? hiddenDims = null,
         string? prior = null, int? priorComponents = null, string? sampler = null, int? samplerComponents = null,
-        string? posterior = null, int? flowSteps = null, int? topLatentDim = null, double? tcWeight = null)
+        string? posterior = null, int? flowSteps = null, int? topLatentDim = null, double? tcWeight = null, double? gamma = null)
     {
         var name = Name;
         if (priorComponents is not null && prior is null && Prior == Priors.PriorRegistry.Standard)
@@ -212,6 +227,7 @@ public sealed record ModelConfig(
         if (beta is { } b && !b.Equals(Beta)) name += $"-beta{b.ToString(System.Globalization.CultureInfo.InvariantCulture)}";
         if (recon is { } r && r != Recon) name += $"-{r.ToString().ToLowerInvariant()}";
         if (tcWeight is { } tc && !tc.Equals(TcWeight)) name += $"-tc{tc.ToString(System.Globalization.CultureInfo.InvariantCulture)}";
+        if (gamma is { } g && !g.Equals(Gamma)) name += $"-gamma{g.ToString(System.Globalization.CultureInfo.InvariantCulture)}";
         if (iwaeSamples is { } k && k != IwaeSamples) name += $"-iwae{k}";
         string newPrior = prior ?? Prior;
         int components = newPrior == Prior && priorComponents is null ? PriorComponents
@@ -232,7 +248,7 @@ public sealed record ModelConfig(
             : samplerComponents ?? Samplers.SamplerRegistry.Get(newSampler).DefaultComponents;
         if (newSampler != Sampler || samplerK != SamplerComponents) name += $"-{Samplers.SamplerRegistry.Label(newSampler, samplerK)}";
         var changed = this with { Name = name, LatentDim = newLatent, TopLatentDim = newTop,
-            TopHiddenDims = newTop == 0 ? null : TopHiddenDims ?? TwoLevelHiddenDims, Beta = beta ?? Beta, Recon = recon ?? Recon, Arch = arch ?? Arch, TcWeight = tcWeight ?? TcWeight,
+            TopHiddenDims = newTop == 0 ? null : TopHiddenDims ?? TwoLevelHiddenDims, Beta = beta ?? Beta, Recon = recon ?? Recon, Arch = arch ?? Arch, TcWeight = tcWeight ?? TcWeight, Gamma = gamma ?? Gamma,
             IwaeSamples = iwaeSamples ?? IwaeSamples, RequestedConvChannels = convChannels ?? RequestedConvChannels,
             Prior = newPrior, PriorComponents = components, Sampler = newSampler, SamplerComponents = samplerK,
             Posterior = newPosterior, FlowSteps = steps };

@@ -25,13 +25,20 @@ public static class Checkpoint
     const string Format = "latentlab-checkpoint-1";
     const string ModelPrefix = "model.";
 
+    /// <param name="adversary">The optimiser of the objective's adversary (FactorVAE's discriminator), saved beside
+    /// the model's as <c>adversary_adam.*</c>; null for models without one.</param>
     public static void Save(string path, Autoencoder model, FlatAdam adam, Generator rng, TrainingPosition position,
-        Tensor? permutation, IReadOnlyList<EpochRecord> history)
+        Tensor? permutation, IReadOnlyList<EpochRecord> history, FlatAdam? adversary = null)
     {
         var (m, v, steps) = adam.State;
         var tensors = ModelFile.Tensors(model, ModelPrefix).ToList();
         tensors.Add(("adam.m", m));
         tensors.Add(("adam.v", v));
+        if (adversary is not null)
+        {
+            tensors.Add(("adversary_adam.m", adversary.State.M));
+            tensors.Add(("adversary_adam.v", adversary.State.V));
+        }
         tensors.Add(("rng.state", rng.get_state()));
         if (permutation is not null) tensors.Add(("epoch.permutation", permutation));
 
@@ -46,12 +53,13 @@ public static class Checkpoint
             ["images_seen"] = position.ImagesSeen.ToString(CultureInfo.InvariantCulture),
             ["seconds_so_far"] = F(position.SecondsSoFar),
             ["adam_steps"] = steps.ToString(CultureInfo.InvariantCulture),
+            ["adversary_adam_steps"] = (adversary?.Steps ?? 0).ToString(CultureInfo.InvariantCulture),
             ["history"] = History.ToCsv(history),
         });
     }
 
     /// <summary>Restores model, optimizer and RNG in place and returns the rest. Every problem names the file.</summary>
-    public static CheckpointContents Load(string path, Autoencoder model, FlatAdam adam, Generator rng)
+    public static CheckpointContents Load(string path, Autoencoder model, FlatAdam adam, Generator rng, FlatAdam? adversary = null)
     {
         var (tensors, meta) = SafeTensors.Read(path);
         if (!meta.TryGetValue("format", out var format) || format != Format)
@@ -81,6 +89,15 @@ public static class Checkpoint
         using (var mt = m.ToTensor())
         using (var vt = v.ToTensor())
             adam.LoadState(mt, vt, Long("adam_steps"));
+        if (adversary is not null)
+        {
+            var am = Required("adversary_adam.m");
+            var av = Required("adversary_adam.v");
+            if (am.Dtype != "F32" || av.Dtype != "F32") throw new CorruptFileException(path, "the adversary's optimizer state has the wrong dtype");
+            using var amt = am.ToTensor();
+            using var avt = av.ToTensor();
+            adversary.LoadState(amt, avt, Long("adversary_adam_steps"));
+        }
         CheckGeneratorState(path, state.Data);
         using (var st = state.ToTensor())
         {

@@ -20,6 +20,8 @@ public sealed class Trainer : IDisposable
     readonly RunFolder _folder;
     readonly Generator _rng;
     readonly FlatAdam _adam;
+    /// <summary>The optimiser of an adversary of the objective (FactorVAE's discriminator), or null.</summary>
+    readonly FlatAdam? _adversaryAdam;
     readonly Tensor _testImages;
     // With bf16 precision, the model's bfloat16 twin: training steps run through it, the float32 Model holds the weights.
     readonly Autoencoder? _compute;
@@ -51,8 +53,13 @@ public sealed class Trainer : IDisposable
         manual_seed(config.Seed);
         Model = Autoencoder.Create(model);
         _rng = new Generator((ulong)config.Seed);
+        bool adversary = Model.AdversaryParameters().Any();
+        if (adversary && config.Precision == Runtime.Precision.Bf16)
+            throw new LatentLabException("--gamma trains in float32: its discriminator has no bfloat16 twin yet (--precision fp32)");
         if (config.Precision == Runtime.Precision.Bf16) _compute = Model.Twin(ScalarType.BFloat16);
-        _adam = new FlatAdam(Model.parameters(), config.LearningRate, bf16Mirror: _compute?.parameters());
+        _adam = new FlatAdam(Model.ObjectiveParameters(), config.LearningRate, bf16Mirror: _compute?.ObjectiveParameters());
+        // Kim & Mnih's discriminator optimiser: Adam, learning rate 1e-4, betas 0.5 and 0.9.
+        if (adversary) _adversaryAdam = new FlatAdam(Model.AdversaryParameters(), AdversaryLearningRate, beta1: 0.5, beta2: 0.9);
         // With --binarize the test split is binarized once, with a fixed seed, as in Burda et al. (2015).
         _testImages = config.Binarize ? Binarization.FixedTestSplit(data.TestImages, config.Seed) : data.TestImages.alias();
         if (config.ValidationImages > 0)
@@ -84,7 +91,7 @@ public sealed class Trainer : IDisposable
         if (resume && File.Exists(_folder.CheckpointPath))
         {
             CheckSameModel();
-            var restored = Checkpoint.Load(_folder.CheckpointPath, Model, _adam, _rng);
+            var restored = Checkpoint.Load(_folder.CheckpointPath, Model, _adam, _rng, _adversaryAdam);
             _adam.SyncMirror();
             (position, permutation) = (restored.Position, restored.Permutation);
             CheckPosition(position, permutation);
@@ -140,7 +147,7 @@ public sealed class Trainer : IDisposable
             if (cancel.IsCancellationRequested)
             {
                 end = new TrainingPosition(epoch - 1, batch, lossSum, seen, previousSeconds + clock.Elapsed.TotalSeconds);
-                Checkpoint.Save(_folder.CheckpointPath, Model, _adam, _rng, end, permutation, History);
+                Checkpoint.Save(_folder.CheckpointPath, Model, _adam, _rng, end, permutation, History, _adversaryAdam);
                 return TrainingOutcome.Interrupted;
             }
 
@@ -164,6 +171,14 @@ public sealed class Trainer : IDisposable
             if (!double.IsFinite(loss)) throw new TrainingDivergedException(epoch, batch + 1, loss);
             terms.Total.backward();
             _adam.Step();
+            if (_adversaryAdam is not null && terms.Codes is { } codes)
+            {
+                // The adversary's step on the same batch's codes, after the model's (its gradients from the model's
+                // backward are cleared first: the model's loss does not train it).
+                _adversaryAdam.ZeroGrad();
+                Model.AdversaryLoss(codes, _rng).backward();
+                _adversaryAdam.Step();
+            }
 
             lossSum += loss * size;
             seen += size;
@@ -183,7 +198,7 @@ public sealed class Trainer : IDisposable
         if (_validationImages is null || Best()!.Epoch == epoch) ModelFile.Save(Model, _folder.ModelPath);
         Storage.History.Write(_folder.HistoryPath, History);
         if (LatentSnapshots.Applies(Model.Config)) SaveSnapshot(epoch);
-        Checkpoint.Save(_folder.CheckpointPath, Model, _adam, _rng, end, null, History);
+        Checkpoint.Save(_folder.CheckpointPath, Model, _adam, _rng, end, null, History, _adversaryAdam);
         Manifest.Write(_folder.Root, Path.GetFileName(_folder.ModelPath), Path.GetFileName(_folder.CheckpointPath));
         LogEpoch(record);
         progress?.Report(new TrainingProgress(epoch, Config.Epochs, batches, batches, record.TrainLoss, 0, TimeSpan.FromSeconds(record.Seconds), record));
@@ -191,6 +206,7 @@ public sealed class Trainer : IDisposable
     }
 
     public const int ImageEvery = 5;
+    public const double AdversaryLearningRate = 1e-4;
 
     /// <summary>The epoch's losses, and every few epochs the first eight test images above their reconstructions, in
     /// TensorBoard's event file; written after the checkpoint, so a resumed run does not log an epoch twice.</summary>
@@ -307,6 +323,7 @@ public sealed class Trainer : IDisposable
     {
         TensorBoard?.Dispose();
         _adam.Dispose();
+        _adversaryAdam?.Dispose();
         _compute?.Dispose();
         _rng.Dispose();
         _testImages.Dispose();

@@ -12,6 +12,7 @@ public sealed class VariationalAutoencoder : Autoencoder
 {
     readonly Prior prior;
     readonly PosteriorFamily posterior;
+    readonly TotalCorrelationDiscriminator? discriminator;
 
     public VariationalAutoencoder(ModelConfig config) : this(config, config.Validate().TopLatentDim > 0
         ? new TwoLevelFamily(config) : PosteriorRegistry.Get(config.Posterior).Build(config)) { }
@@ -27,6 +28,12 @@ public sealed class VariationalAutoencoder : Autoencoder
                 ?? throw new InvalidOperationException("the VampPrior needs a Gaussian posterior"));
         register_module("prior", prior);
         register_module("posterior", posterior);
+        // FactorVAE's adversary, built last so that every other weight is drawn as without it.
+        if (config.Gamma is not null)
+        {
+            discriminator = new TotalCorrelationDiscriminator(config.LatentDim);
+            register_module("discriminator", discriminator);
+        }
     }
 
     /// <summary>q(z2 | z1 = mu1(x)) of a two-level VAE: the components of a VampPrior on its top layer.</summary>
@@ -37,6 +44,14 @@ public sealed class VariationalAutoencoder : Autoencoder
     }
 
     public override bool IsVariational => true;
+
+    public override IEnumerable<TorchSharp.Modules.Parameter> ObjectiveParameters() =>
+        named_parameters().Where(p => !p.name.StartsWith("discriminator.", StringComparison.Ordinal)).Select(p => p.parameter);
+
+    public override IEnumerable<TorchSharp.Modules.Parameter> AdversaryParameters() => discriminator?.parameters() ?? [];
+
+    public override Tensor AdversaryLoss(Tensor codes, Generator? rng) =>
+        discriminator?.Loss(codes, rng) ?? throw new InvalidOperationException("this VAE has no discriminator (--gamma)");
     public override PosteriorFamily PosteriorFamily => posterior;
     public override Prior Prior => prior;
 
@@ -51,6 +66,16 @@ public sealed class VariationalAutoencoder : Autoencoder
         var q = Encode(x);
         var (z, logQ) = q.SampleWithDensity(rng);
         var reconstruction = Losses.Reconstruction(Decode(z), x, Config.Recon);
+        if (discriminator is not null && Config.Gamma is { } gamma)
+        {
+            // FactorVAE (Kim & Mnih 2018): -ELBO + gamma TC, TC the discriminator's density-ratio estimate at the codes.
+            var elboKl = Objectives.Kl(q, prior, z, logQ).mean();
+            var tc = discriminator.TotalCorrelation(z);
+            var factorObjective = reconstruction + elboKl * klWeight + tc * gamma;
+            var codes = z.detach();
+            scope.MoveToOuter(factorObjective, reconstruction, elboKl, codes);
+            return new LossTerms(factorObjective, reconstruction, elboKl, Codes: codes);
+        }
         if (Config.TcWeight is { } tcWeight)
         {
             // β-TCVAE (Chen et al. 2018): -ELBO with the KL term's total correlation weighted apart.
