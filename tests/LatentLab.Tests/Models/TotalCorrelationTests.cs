@@ -140,6 +140,9 @@ public class FactorVaeTests(ITestOutputHelper output)
             trainer.Train(true, null, CancellationToken.None);
         // The same weights, the discriminator's among them, whether the run stopped after an epoch or not.
         Assert.Equal(File.ReadAllBytes(Path.Combine(straight.Path, "model.safetensors")), File.ReadAllBytes(Path.Combine(resumed.Path, "model.safetensors")));
+        // The KL term's parts are logged as for β-TCVAE (their minibatch-weighted estimates).
+        var history = LatentLab.Storage.History.Read(Path.Combine(straight.Path, "history.csv"));
+        Assert.All(history, r => Assert.NotNull(r.KlParts));
         output.WriteLine(File.ReadAllText(Path.Combine(straight.Path, "history.csv")));
     }
 
