@@ -107,6 +107,7 @@ public static class SweepFigures
     static string Objective(SweepRow r) =>
         r.Point.Kind != ModelKind.Vae ? "AE"
         : r.Point.Config.TcWeight is { } tc ? $"β-TCVAE, TC weight {B(tc)}"
+        : r.Point.Config.Gamma is { } gamma ? $"FactorVAE, γ={B(gamma)}"
         : r.Point.Beta is { } b && b != 1 ? $"β-VAE, β={B(b)}" : "VAE";
 
     /// <summary>Disentanglement against reconstruction (Chen et al. 2018, fig. 5; Locatello et al. 2019): MIG of each
@@ -116,7 +117,8 @@ public static class SweepFigures
     {
         var plot = Theme.NewPlot($"Disentanglement against reconstruction: {name}", "reconstruction: test -log p(x|z) at the mean code, nats per image",
             "MIG (higher: each factor in one dimension)");
-        var groups = rows.GroupBy(Objective).OrderBy(g => g.First().Point.Config.TcWeight ?? -1).ThenBy(g => g.First().Point.Beta ?? 0).ToList();
+        var groups = rows.GroupBy(Objective).OrderBy(g => g.First().Point.Config.TcWeight ?? -1).ThenBy(g => g.First().Point.Config.Gamma ?? -1)
+            .ThenBy(g => g.First().Point.Beta ?? 0).ToList();
         for (int i = 0; i < groups.Count; i++)
         {
             var color = Theme.ClassColor(i);

@@ -37,10 +37,12 @@ public sealed record SweepPlan(string Name, string Dataset, SweepSpec Spec, IRea
             var preset = SweepSpec.Preset(modelName);
             var dims = spec.LatentDims.Count > 0 ? spec.LatentDims : [preset.LatentDim];
             foreach (int z in dims)
-                // A VAE's objectives: each beta, then each β-TCVAE weight at beta 1; an AE has neither.
-                foreach (var (beta, tcWeight) in preset.Kind == ModelKind.Vae
-                             ? spec.Betas.Select(b => ((double?)b, (double?)null)).Concat((spec.TcWeights ?? []).Select(t => ((double?)1.0, (double?)t)))
-                             : [((double?)null, (double?)null)])
+                // A VAE's objectives: each beta, then each β-TCVAE weight and each FactorVAE gamma at beta 1; an AE has none.
+                foreach (var (beta, tcWeight, gamma) in preset.Kind == ModelKind.Vae
+                             ? spec.Betas.Select(b => ((double?)b, (double?)null, (double?)null))
+                                 .Concat((spec.TcWeights ?? []).Select(t => ((double?)1.0, (double?)t, (double?)null)))
+                                 .Concat((spec.Gammas ?? []).Select(g => ((double?)1.0, (double?)null, (double?)g)))
+                             : [((double?)null, (double?)null, (double?)null)])
                 foreach (string? prior in preset.Kind == ModelKind.Vae ? (spec.Priors ?? [Models.Priors.PriorRegistry.Standard]).Select(p => (string?)p) : [null])
                 foreach (string? posterior in preset.Kind == ModelKind.Vae ? (spec.Posteriors ?? [Models.Posteriors.PosteriorRegistry.Gaussian]).Select(p => (string?)p) : [null])
                     foreach (long seed in spec.Seeds)
@@ -52,11 +54,12 @@ public sealed record SweepPlan(string Name, string Dataset, SweepSpec Spec, IRea
                         var config = preset.WithOverrides(latentDim: z, beta: beta, arch: spec.Arch,
                             prior: prior, priorComponents: withComponents ? spec.PriorComponents : null,
                             sampler: sampler, samplerComponents: samplerComponents ? spec.SamplerComponents : null,
-                            posterior: posterior, flowSteps: withSteps ? spec.FlowSteps : null, tcWeight: tcWeight).ForImages(image);
+                            posterior: posterior, flowSteps: withSteps ? spec.FlowSteps : null, tcWeight: tcWeight, gamma: gamma).ForImages(image);
                         var training = new TrainingConfig(spec.Epochs, spec.BatchSize, spec.LearningRate, seed, spec.Binarize).Validate();
                         int index = points.Count;
                         string kind = preset.Kind == ModelKind.Vae ? "vae" : "ae";
                         string betaPart = tcWeight is { } t ? $"-tc{t.ToString(CultureInfo.InvariantCulture)}"
+                            : gamma is { } g ? $"-gamma{g.ToString(CultureInfo.InvariantCulture)}"
                             : beta is { } b ? $"-beta{b.ToString(CultureInfo.InvariantCulture)}" : "";
                         string priorPart = config.Prior == Models.Priors.PriorRegistry.Standard ? "" : $"-{config.Prior}{config.PriorComponents}";
                         string samplerPart = config.Sampler == Models.Samplers.SamplerRegistry.Gaussian ? "" : $"-{Models.Samplers.SamplerRegistry.Label(config.Sampler, config.SamplerComponents)}";

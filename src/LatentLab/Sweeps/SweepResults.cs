@@ -59,10 +59,10 @@ public sealed record SweepResults(SweepPlan Plan, IReadOnlyList<SweepRow> Rows, 
     {
         static string N(double? v) => v is { } d ? d.ToString("R", CultureInfo.InvariantCulture) : "";
         var csv = new StringBuilder();
-        csv.AppendLine(string.Join(",", new[] { "index", "model", "kind", "latent_dim", "beta", "tc_weight", "seed", "epochs", "folder" }.Concat(MetricColumns.Select(c => c.Name))));
+        csv.AppendLine(string.Join(",", new[] { "index", "model", "kind", "latent_dim", "beta", "tc_weight", "gamma", "seed", "epochs", "folder" }.Concat(MetricColumns.Select(c => c.Name))));
         foreach (var (p, m) in Rows)
             csv.AppendLine(string.Join(",", new[] { p.Index.ToString(CultureInfo.InvariantCulture), p.Config.Name, p.Kind.ToString().ToLowerInvariant(),
-                p.LatentDim.ToString(CultureInfo.InvariantCulture), N(p.Beta), N(p.Config.TcWeight), p.Seed.ToString(CultureInfo.InvariantCulture),
+                p.LatentDim.ToString(CultureInfo.InvariantCulture), N(p.Beta), N(p.Config.TcWeight), N(p.Config.Gamma), p.Seed.ToString(CultureInfo.InvariantCulture),
                 p.Training.Epochs.ToString(CultureInfo.InvariantCulture), p.Folder }.Concat(MetricColumns.Select(c => N(c.Value(m))))));
         return csv.ToString();
     }

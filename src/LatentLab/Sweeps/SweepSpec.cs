@@ -20,6 +20,7 @@ namespace LatentLab.Sweeps;
 /// <param name="FlowSteps">Steps of the flow posteriors; empty: each family's default.</param>
 /// <param name="TcWeights">β-TCVAE points besides the betas' (each at β 1 with this total-correlation weight,
 /// <c>--tc-weight</c>); empty: none.</param>
+/// <param name="Gammas">FactorVAE points likewise (each at β 1 with this discriminator weight, <c>--gamma</c>); empty: none.</param>
 public sealed record SweepSpec(
     string Dataset,
     IReadOnlyList<string> Models,
@@ -41,12 +42,13 @@ public sealed record SweepSpec(
     [property: System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)] int? SamplerComponents = null,
     [property: System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)] IReadOnlyList<string>? Posteriors = null,
     [property: System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)] int? FlowSteps = null,
-    [property: System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)] IReadOnlyList<double>? TcWeights = null)
+    [property: System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)] IReadOnlyList<double>? TcWeights = null,
+    [property: System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)] IReadOnlyList<double>? Gammas = null)
 {
     /// <summary>The sweep file's keys, in the order <see cref="ToYaml"/> writes them.</summary>
     public static readonly string[] Keys =
         ["dataset", "models", "latent_dims", "betas", "seeds", "epochs", "batch_size", "lr", "train_size", "test_size", "binarize", "threads", "iwae_k", "arch",
-         "priors", "prior_components", "sampler", "sampler_components", "posteriors", "flow_steps", "tc_weights"];
+         "priors", "prior_components", "sampler", "sampler_components", "posteriors", "flow_steps", "tc_weights", "gammas"];
 
     /// <summary>The model kinds a sweep may name besides the presets.</summary>
     public static ModelConfig Preset(string name) => name switch
@@ -109,6 +111,10 @@ public sealed record SweepSpec(
             if (!double.IsFinite(tc) || tc < 0 || tc > ModelConfig.MaxTcWeight)
                 throw new LatentLabException($"{In("tc_weights")}: {tc.ToString(CultureInfo.InvariantCulture)} is not a weight between 0 and {ModelConfig.MaxTcWeight}");
         if (TcWeights is not null) Dup(TcWeights, "tc_weights");
+        foreach (var gamma in Gammas ?? [])
+            if (!double.IsFinite(gamma) || gamma < 0 || gamma > ModelConfig.MaxTcWeight)
+                throw new LatentLabException($"{In("gammas")}: {gamma.ToString(CultureInfo.InvariantCulture)} is not a weight between 0 and {ModelConfig.MaxTcWeight}");
+        if (Gammas is not null) Dup(Gammas, "gammas");
         return this;
 
         void Dup<T>(IReadOnlyList<T> values, string key)
@@ -197,7 +203,8 @@ public sealed record SweepSpec(
             Optional("sampler_components", Int, whole),
             values.ContainsKey("posteriors") ? Strings("posteriors") : null,
             Optional("flow_steps", Int, whole),
-            values.ContainsKey("tc_weights") ? List<double>("tc_weights", Double) : null);
+            values.ContainsKey("tc_weights") ? List<double>("tc_weights", Double) : null,
+            values.ContainsKey("gammas") ? List<double>("gammas", Double) : null);
         return spec.Validate(path);
     }
 
@@ -232,6 +239,7 @@ public sealed record SweepSpec(
         if (Posteriors is not null) lines.Add($"posteriors: [{string.Join(", ", Posteriors)}]");
         if (FlowSteps is { } fs) lines.Add($"flow_steps: {fs}");
         if (TcWeights is not null) lines.Add($"tc_weights: [{string.Join(", ", TcWeights.Select(N))}]");
+        if (Gammas is not null) lines.Add($"gammas: [{string.Join(", ", Gammas.Select(N))}]");
         return string.Join("\n", lines) + "\n";
     }
 

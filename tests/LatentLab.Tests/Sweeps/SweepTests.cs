@@ -122,12 +122,14 @@ public class SweepTests
     {
         using var dir = new TempDir();
         var folder = LatentLab.Tests.Data.FactorsCsvTests.Folder(dir);
-        File.WriteAllText(dir["grid.yaml"], $"dataset: '{folder}'\nmodels: [vae]\nlatent_dims: [4]\nbetas: [1, 4]\ntc_weights: [6]\nseeds: [0]\nepochs: 1\nthreads: 1\niwae_k: 0\n");
+        File.WriteAllText(dir["grid.yaml"], $"dataset: '{folder}'\nmodels: [vae]\nlatent_dims: [4]\nbetas: [1, 4]\ntc_weights: [6]\ngammas: [10]\nseeds: [0]\nepochs: 1\nthreads: 1\niwae_k: 0\n");
         string[] common = ["--data-dir", dir["data"], "--out", dir.Path];      // the folder's decoded cache goes to data/
         var (exit, _, error) = await LatentCommand.RunAsync(["sweep", "plan", "tc", "--file", dir["grid.yaml"], .. common]);
         Assert.True(exit == 0, error);
         var plan = SweepPlan.Read(dir["shapes/sweeps/tc"]);
-        Assert.Equal(["runs/000-vae-z4-beta1-seed0", "runs/001-vae-z4-beta4-seed0", "runs/002-vae-z4-tc6-seed0"], plan.Points.Select(p => p.Folder));
+        Assert.Equal(["runs/000-vae-z4-beta1-seed0", "runs/001-vae-z4-beta4-seed0", "runs/002-vae-z4-tc6-seed0", "runs/003-vae-z4-gamma10-seed0"],
+            plan.Points.Select(p => p.Folder));
+        Assert.Equal(10, plan.Points[3].Config.Gamma);
         Assert.Equal(6, plan.Points[2].Config.TcWeight);
         Assert.Equal(1, plan.Points[2].Config.Beta);
         Assert.Equal(Json(plan.Spec), Json(SweepSpec.ReadYaml(dir["shapes/sweeps/tc/sweep.yaml"])));
