@@ -75,6 +75,21 @@ public class DspritesTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task ATruncatedImagesFileIsOneLineNamingIt()
+    {
+        using var dir = new TempDir();
+        Directory.CreateDirectory(dir["data/dsprites"]);
+        File.WriteAllBytes(dir["data/dsprites/dsprites-images.bin"], new byte[Dsprites.PackedBytes * 10]);
+        File.WriteAllBytes(dir["data/dsprites/factors.safetensors"], [0]);
+        var (exit, _, error) = await LatentCommand.RunAsync(["train", "--model", "vae_32d", "--dataset", "dsprites", "--epochs", "1",
+            "--data-dir", dir["data"], "--out", dir["out"]]);
+        Assert.Equal(2, exit);
+        var line = Assert.Single(error.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.Contains("dsprites-images.bin: 5,120 bytes, not the 377,487,360", line);
+        Assert.False(Directory.Exists(dir["out/dsprites"]), "nothing is written for a run that could not start");
+    }
+
+    [Fact]
     public void TheImagesAreBinaryAndPackAndUnpackToThemselves()
     {
         var pixels = new byte[Dsprites.Pixels];
