@@ -106,6 +106,12 @@ public static class Dsprites
         for (int p = 0; p < Pixels; p++) pixels[p] = (packed[p >> 3] >> (7 - (p & 7)) & 1);
     }
 
+    /// <summary>As <see cref="Unpack(ReadOnlySpan{byte}, Span{float})"/>, one byte (0 or 1) per pixel.</summary>
+    public static void Unpack(ReadOnlySpan<byte> packed, Span<byte> pixels)
+    {
+        for (int p = 0; p < Pixels; p++) pixels[p] = (byte)(packed[p >> 3] >> (7 - (p & 7)) & 1);
+    }
+
     /// <summary>All 737,280 images packed in product order (377 MB), rendered on all cores; progress in images done.</summary>
     public static byte[] RenderAll(IProgress<int>? progress = null, CancellationToken cancel = default)
     {
