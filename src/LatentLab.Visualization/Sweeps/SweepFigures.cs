@@ -133,7 +133,8 @@ public static class SweepFigures
             bar.LineColor = color;
             bar.LineWidth = 2;
         }
-        plot.ShowLegend(Alignment.UpperRight);
+        // Below the points: the best MIG, the one a reader looks for, sits at the top.
+        plot.ShowLegend(Alignment.LowerRight);
         plot.Legend.FontSize = Theme.TickSize;
         return plot;
     }
