@@ -27,8 +27,11 @@ public static class ExportCommand
             var target = PathChecks.WritableFolder(parse.GetValue(ToOption) ?? Path.Combine(located.Folder.Root, "onnx"), "--to");
             using var model = located.Folder.LoadModel();
             var files = OnnxExport.Write(model, target);
-            console.Out.MarkupLineInterpolated($"wrote {files.Encoder} (input image [[batch, {model.Config.Image.Channels}, {model.Config.Image.Height}, {model.Config.Image.Width}]] in [[0, 1]]; outputs {string.Join(", ", files.EncoderOutputs)} [[batch, {model.Config.LatentDim}]])");
-            console.Out.MarkupLineInterpolated($"wrote {files.Decoder} (input code [[batch, {model.Config.LatentDim}]]; output image in [[0, 1]]); ONNX opset {OnnxExport.Opset}");
+            // The code the decoder reads: a two-level VAE's z1, the whole code otherwise; a flow's extra outputs have widths of their own.
+            int code = model.Config.DecoderLatentDim, coded = model.IsVariational ? 2 : 1;
+            string extra = files.EncoderOutputs.Count > coded ? $" and {string.Join(", ", files.EncoderOutputs.Skip(coded))}" : "";
+            console.Out.MarkupLineInterpolated($"wrote {files.Encoder} (input image [[batch, {model.Config.Image.Channels}, {model.Config.Image.Height}, {model.Config.Image.Width}]] in [[0, 1]]; outputs {string.Join(", ", files.EncoderOutputs.Take(coded))} [[batch, {code}]]{extra})");
+            console.Out.MarkupLineInterpolated($"wrote {files.Decoder} (input code [[batch, {code}]]; output image in [[0, 1]]); ONNX opset {OnnxExport.Opset}");
             console.Out.MarkupLineInterpolated($"wrote {files.Prior} (what to sample codes from: {model.Prior!.Description})");
             return ExitCodes.Success;
         });
