@@ -101,12 +101,7 @@ public static class Dsprites
             if (pixels[p] != 0) packed[p >> 3] |= (byte)(0x80 >> (p & 7));
     }
 
-    public static void Unpack(ReadOnlySpan<byte> packed, Span<float> pixels)
-    {
-        for (int p = 0; p < Pixels; p++) pixels[p] = (packed[p >> 3] >> (7 - (p & 7)) & 1);
-    }
-
-    /// <summary>As <see cref="Unpack(ReadOnlySpan{byte}, Span{float})"/>, one byte (0 or 1) per pixel.</summary>
+    /// <summary>512 packed bytes back to 4096 pixels, one byte (0 or 1) each.</summary>
     public static void Unpack(ReadOnlySpan<byte> packed, Span<byte> pixels)
     {
         for (int p = 0; p < Pixels; p++) pixels[p] = (byte)(packed[p >> 3] >> (7 - (p & 7)) & 1);

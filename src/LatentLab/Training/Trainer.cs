@@ -73,6 +73,9 @@ public sealed class Trainer : IDisposable
             using var held = data.TrainImages.index_select(0, order.narrow(0, total - n, n));
             _validationImages = config.Binarize ? Binarization.FixedTestSplit(held, config.Seed) : held.clone();
         }
+        // N of the β-TCVAE's minibatch-weighted estimate: the images that train, known once the split is made.
+        Model.TrainingSetSize = TrainCount;
+        if (_compute is not null) _compute.TrainingSetSize = TrainCount;
     }
 
     /// <summary>The images that train: the training split less the validation images.</summary>
@@ -163,7 +166,6 @@ public sealed class Trainer : IDisposable
             long step = (long)(epoch - 1) * batches + batch;
             _adam.LearningRate = Config.LearningRateAt(step, (long)Config.Epochs * batches);
             var computing = _compute ?? Model;
-            computing.TrainingSetSize = Model.TrainingSetSize = TrainCount;
             var terms = computing.Loss(x, _rng, Config.KlWeightAt(step, batches));
             // One scalar read per step: on a CPU, libtorch runs eagerly, so this costs microseconds, and it lets a
             // NaN stop training at the step where it appears instead of an epoch later.

@@ -97,12 +97,15 @@ public static class Disentanglement
     public static double Sap(FactorCodes train, FactorCodes test)
     {
         int d = train.Dimensions, k = train.FactorCount;
+        var trainCodes = Enumerable.Range(0, d).Select(j => Column(train.Codes, j)).ToArray();
+        var testCodes = Enumerable.Range(0, d).Select(j => Column(test.Codes, j)).ToArray();
         double sum = 0;
         for (int f = 0; f < k; f++)
         {
             int values = Math.Max(train.Values(f), test.Values(f));
+            int[] trainFactor = Column(train.Factors, f), testFactor = Column(test.Factors, f);
             var accuracy = new double[d];
-            for (int j = 0; j < d; j++) accuracy[j] = BinClassifierAccuracy(Column(train.Codes, j), Column(train.Factors, f), Column(test.Codes, j), Column(test.Factors, f), values);
+            for (int j = 0; j < d; j++) accuracy[j] = BinClassifierAccuracy(trainCodes[j], trainFactor, testCodes[j], testFactor, values);
             var sorted = accuracy.OrderByDescending(v => v).ToArray();
             sum += sorted[0] - (d > 1 ? sorted[1] : 0);
         }

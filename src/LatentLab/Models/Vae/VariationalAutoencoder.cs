@@ -73,11 +73,14 @@ public sealed class VariationalAutoencoder : Autoencoder
             var tc = discriminator.TotalCorrelation(z);
             var factorObjective = reconstruction + elboKl * klWeight + tc * gamma;
             var codes = z.detach();
-            // The KL term's three parts by minibatch-weighted sampling, for history.csv only (no gradient flows from them).
+            scope.MoveToOuter(factorObjective, reconstruction, elboKl, codes);
+            // The KL term's three parts by minibatch-weighted sampling, for history.csv only: computed when evaluating,
+            // not in the training step, whose caller does not read them.
+            if (training) return new LossTerms(factorObjective, reconstruction, elboKl, Codes: codes);
             var gaussianQ = (DiagonalGaussianPosterior)q;
             KlDecomposition logged;
             using (no_grad()) logged = Objectives.DecomposeKl(codes, gaussianQ.Mu.detach(), gaussianQ.LogVar.detach(), prior, TrainingSetSize);
-            scope.MoveToOuter(factorObjective, reconstruction, elboKl, codes, logged.MutualInformation, logged.TotalCorrelation, logged.DimensionKl);
+            scope.MoveToOuter(logged.MutualInformation, logged.TotalCorrelation, logged.DimensionKl);
             return new LossTerms(factorObjective, reconstruction, elboKl, logged, codes);
         }
         if (Config.TcWeight is { } tcWeight)
