@@ -133,8 +133,8 @@ public static class SweepFigures
             bar.LineColor = color;
             bar.LineWidth = 2;
         }
-        // Below the points: the best MIG, the one a reader looks for, sits at the top.
-        plot.ShowLegend(Alignment.LowerRight);
+        // Upper left: the points of the objectives that reconstruct worst (right) and disentangle most (top) stay clear.
+        plot.ShowLegend(Alignment.UpperLeft);
         plot.Legend.FontSize = Theme.TickSize;
         return plot;
     }
