@@ -6,31 +6,27 @@ using static TorchSharp.torch;
 
 namespace LatentLab.Training;
 
-/// <summary>Adam (Kingma &amp; Ba 2015) over all parameters at once, giving bit for bit the parameters of TorchSharp's
-/// optim.Adam.</summary>
+/// <summary>Adam (Kingma &amp; Ba 2015) over all parameters at once: torch.optim.Adam's arithmetic in its order, in
+/// one vectorised pass over memory.</summary>
 /// <remarks>Why: TorchSharp's optim.Adam runs ~10 small tensor operations per parameter tensor per step, and on a CPU
 /// those dispatches and their passes over memory cost as much as the model's matrix products. Here every parameter
 /// is re-pointed (set_) to a slice of one flat buffer and every gradient is a slice of one flat gradient buffer
-/// (autograd accumulates into an existing .grad in place, so backward writes straight into it). A step is then
-/// three operations per cache-sized chunk, chunks spread over the cores: the moments (<see cref="UpdateMoments"/>),
-/// libtorch's sqrt, and the parameters (<see cref="UpdateParameters"/>), which also clears the gradients for the next
-/// backward; one pass over main memory instead of three.
-/// The C# passes repeat libtorch's float32 operations in libtorch's order, with its fused multiply-adds, so results
-/// are identical; sqrt stays libtorch's own because its vectorised sqrt is not correctly rounded (it differs from
-/// IEEE sqrt in the last bit of ~16% of values), and through a model's feedback one last bit grows to 1e-6 in two steps.</remarks>
+/// (autograd accumulates into an existing .grad in place, so backward writes straight into it). A step is then one
+/// loop over the four buffers (<see cref="FusedStep"/>), a few slices per core: the moments, the square root, the
+/// parameters, and the gradient cleared for the next backward; 16 bytes read and 16 written per parameter.
+/// It repeats libtorch's float32 operations in libtorch's order, with its fused multiply-adds, so the moments are
+/// bit for bit torch.optim.Adam's. The square root is the hardware's, correctly rounded (IEEE 754). libtorch's is not:
+/// it computes a float32 tensor's sqrt with MKL's vsSqrt, which differs from IEEE sqrt in the last bit of about 17% of
+/// Adam's v values. Calling that vsSqrt (libtorch_cpu exports it) block by block gave torch.optim.Adam's parameters bit
+/// for bit, but took 1.7-1.9 ms a step for vae_32d's 1.09 M parameters on the AMD EPYC against 0.72 ms with the
+/// hardware's, most of Adam's time (measured 2026-12-01). So a parameter whose denominator met such a value moves by one
+/// rounding more or less than under torch.optim.Adam; FlatAdamTests bounds what that does over 100 steps.</remarks>
 public sealed class FlatAdam : IDisposable
 {
     readonly Tensor _parameters;
     readonly Tensor _gradients;
     readonly Tensor _m;
     readonly Tensor _v;
-    readonly Tensor _sqrtV;
-    // Views of v and sqrt(v) per chunk of ChunkSize values, made once: the float32 step runs chunk by chunk.
-    readonly (Tensor V, Tensor SqrtV)[] _chunks;
-    /// <summary>Values per chunk of the float32 step: its five 64 KB slices (g, m, v, sqrt v, p) stay in the core's
-    /// cache from the moments to the update; below libtorch's 32,768-element grain, so its sqrt runs on the calling
-    /// thread.</summary>
-    const int ChunkSize = 16384;
     readonly double _beta1, _beta2, _eps;
     // Mixed precision: a bfloat16 copy of the parameters that a twin model computes with, and its gradients.
     readonly Tensor? _mirror;
@@ -60,13 +56,6 @@ public sealed class FlatAdam : IDisposable
         _gradients = zeros(total, dtype: type);
         _m = zeros(total, dtype: type);
         _v = zeros(total, dtype: type);
-        _sqrtV = zeros(total, dtype: type);
-        _chunks = new (Tensor, Tensor)[(total + ChunkSize - 1) / ChunkSize];
-        for (int k = 0; k < _chunks.Length; k++)
-        {
-            long first = (long)k * ChunkSize, n = Math.Min(ChunkSize, total - first);
-            _chunks[k] = (_v.narrow(0, first, n), _sqrtV.narrow(0, first, n));
-        }
         if (type != ScalarType.Float32) throw new ArgumentException("FlatAdam needs float32 parameters");
 
         using var noGrad = no_grad();
@@ -129,18 +118,8 @@ public sealed class FlatAdam : IDisposable
             ForEachSlice((offset, count) => MixedStep(pp + offset, mm + offset, vv + offset, bp + offset / 2, bg + offset / 2, count, c));
             return;
         }
-        var (p, g, m, v, s) = (Address(_parameters), Address(_gradients), Address(_m), Address(_v), Address(_sqrtV));
-
-        // One pass over memory: each chunk's moments, libtorch's sqrt of its v, then its parameters, while it is in cache.
-        // (v and sqrt v are plain buffers outside autograd, so the worker threads need no no_grad scope.)
-        Parallel.For(0, _chunks.Length, k =>
-        {
-            nint offset = (nint)(sizeof(float) * (long)k * ChunkSize);
-            int count = (int)_chunks[k].V.numel();
-            UpdateMoments(g + offset, m + offset, v + offset, count, c);
-            _chunks[k].SqrtV.copy_(_chunks[k].V).sqrt_();
-            UpdateParameters(p + offset, g + offset, m + offset, s + offset, count, c);
-        });
+        var (p, g, m, v) = (Address(_parameters), Address(_gradients), Address(_m), Address(_v));
+        ForEachSlice((offset, count) => FusedStep(p + offset, g + offset, m + offset, v + offset, count, c));
     }
 
     readonly record struct StepConstants(float Beta1, float OneMinusBeta1, float Beta2, float OneMinusBeta2,
@@ -159,63 +138,46 @@ public sealed class FlatAdam : IDisposable
         });
     }
 
-    // Both update loops are compiled fully optimised at once: under tiered compilation they ran unoptimised for the
-    // first hundreds of steps, which made the first model a process trains about 40% slower (Adam 2.8 s an epoch, not 1.0 s).
-    /// <summary>m = m*b1 + (1-b1)*g (libtorch: mul_, then add_ as a fused multiply-add);
-    /// v = v*b2 + ((1-b2)*g)*g (mul_, then addcmul_, also fused).</summary>
+    // The update loops are compiled fully optimised at once: under tiered compilation they ran unoptimised for the
+    // first hundreds of steps, which made the first model a process trains about 40% slower.
+    /// <summary>The float32 step, one pass: m = m*b1 + (1-b1)*g (libtorch: mul_, then add_ as a fused multiply-add);
+    /// v = v*b2 + ((1-b2)*g)*g (mul_, then addcmul_, also fused); p = p + (-lr/(1-b1^t) * m) / (sqrt(v)/sqrt(1-b2^t) + eps)
+    /// (sqrt, div, add_, addcdiv_); g = 0.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    static unsafe void UpdateMoments(nint gradients, nint moment1, nint moment2, int count, StepConstants c)
-    {
-        var g = new Span<float>((void*)gradients, count);
-        var m = new Span<float>((void*)moment1, count);
-        var v = new Span<float>((void*)moment2, count);
-        var gv = MemoryMarshal.Cast<float, Vector<float>>(g);
-        var mv = MemoryMarshal.Cast<float, Vector<float>>(m);
-        var vv = MemoryMarshal.Cast<float, Vector<float>>(v);
-        Vector<float> beta1 = new(c.Beta1), oneMinusBeta1 = new(c.OneMinusBeta1), beta2 = new(c.Beta2), oneMinusBeta2 = new(c.OneMinusBeta2);
-        for (int k = 0; k < gv.Length; k++)
-        {
-            var grad = gv[k];
-            mv[k] = Vector.FusedMultiplyAdd(grad, oneMinusBeta1, mv[k] * beta1);
-            vv[k] = Vector.FusedMultiplyAdd(oneMinusBeta2 * grad, grad, vv[k] * beta2);
-        }
-        for (int i = gv.Length * Vector<float>.Count; i < count; i++)
-        {
-            m[i] = MathF.FusedMultiplyAdd(g[i], c.OneMinusBeta1, m[i] * c.Beta1);
-            v[i] = MathF.FusedMultiplyAdd(c.OneMinusBeta2 * g[i], g[i], v[i] * c.Beta2);
-        }
-    }
-
-    /// <summary>p = p + (-lr/(1-b1^t) * m) / (sqrt(v)/sqrt(1-b2^t) + eps) (libtorch: div, add_, addcdiv_); g = 0.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    static unsafe void UpdateParameters(nint parameters, nint gradients, nint moment1, nint sqrtMoment2, int count, StepConstants c)
+    static unsafe void FusedStep(nint parameters, nint gradients, nint moment1, nint moment2, int count, StepConstants c)
     {
         var p = new Span<float>((void*)parameters, count);
         var g = new Span<float>((void*)gradients, count);
         var m = new Span<float>((void*)moment1, count);
-        var s = new Span<float>((void*)sqrtMoment2, count);
+        var v = new Span<float>((void*)moment2, count);
         var pv = MemoryMarshal.Cast<float, Vector<float>>(p);
         var gv = MemoryMarshal.Cast<float, Vector<float>>(g);
         var mv = MemoryMarshal.Cast<float, Vector<float>>(m);
-        var sv = MemoryMarshal.Cast<float, Vector<float>>(s);
+        var vv = MemoryMarshal.Cast<float, Vector<float>>(v);
+        Vector<float> beta1 = new(c.Beta1), oneMinusBeta1 = new(c.OneMinusBeta1), beta2 = new(c.Beta2), oneMinusBeta2 = new(c.OneMinusBeta2);
         Vector<float> sqrtCorrection2 = new(c.SqrtCorrection2), eps = new(c.Eps), stepSize = new(c.NegativeStepSize);
         for (int k = 0; k < pv.Length; k++)
         {
-            pv[k] += stepSize * mv[k] / (sv[k] / sqrtCorrection2 + eps);
+            var grad = gv[k];
+            var m1 = Vector.FusedMultiplyAdd(grad, oneMinusBeta1, mv[k] * beta1);
+            var m2 = Vector.FusedMultiplyAdd(oneMinusBeta2 * grad, grad, vv[k] * beta2);
+            mv[k] = m1;
+            vv[k] = m2;
+            pv[k] += stepSize * m1 / (Vector.SquareRoot(m2) / sqrtCorrection2 + eps);
             gv[k] = Vector<float>.Zero;
         }
         for (int i = pv.Length * Vector<float>.Count; i < count; i++)
         {
-            p[i] += c.NegativeStepSize * m[i] / (s[i] / c.SqrtCorrection2 + c.Eps);
+            m[i] = MathF.FusedMultiplyAdd(g[i], c.OneMinusBeta1, m[i] * c.Beta1);
+            v[i] = MathF.FusedMultiplyAdd(c.OneMinusBeta2 * g[i], g[i], v[i] * c.Beta2);
+            p[i] += c.NegativeStepSize * m[i] / (MathF.Sqrt(v[i]) / c.SqrtCorrection2 + c.Eps);
             g[i] = 0;
         }
     }
 
-    /// <summary>The mixed-precision step, one pass: g = the twin's bfloat16 gradient widened; the moments as in
-    /// <see cref="UpdateMoments"/>; p as in <see cref="UpdateParameters"/> with the correctly rounded hardware sqrt
-    /// (so not bit for bit torch.optim.Adam, whose vectorised sqrt is not); the twin's weight = p rounded to nearest
-    /// even, as libtorch casts; the twin's gradient cleared. 30 bytes of memory traffic per parameter, where the
-    /// float32 path's three operations move 52 (most of it in cache since they run chunk by chunk).</summary>
+    /// <summary>The mixed-precision step, one pass: g = the twin's bfloat16 gradient widened; the moments and p as in
+    /// <see cref="FusedStep"/>; the twin's weight = p rounded to nearest even, as libtorch casts; the twin's gradient
+    /// cleared. 30 bytes of memory traffic per parameter, where the float32 step moves 32.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     static unsafe void MixedStep(nint parameters, nint moment1, nint moment2, nint mirror, nint mirrorGradients, int count, StepConstants c)
     {
@@ -287,8 +249,6 @@ public sealed class FlatAdam : IDisposable
         _gradients.Dispose();
         _m.Dispose();
         _v.Dispose();
-        foreach (var (v, sqrtV) in _chunks) { v.Dispose(); sqrtV.Dispose(); }
-        _sqrtV.Dispose();
         _mirror?.Dispose();
         _mirrorGradients?.Dispose();
     }
