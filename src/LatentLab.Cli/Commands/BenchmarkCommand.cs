@@ -119,7 +119,7 @@ public static class BenchmarkCommand
         int warmup = parse.GetValue(KlWarmupOption), validation = parse.GetValue(ValidationOption), patience = parse.GetValue(PatienceOption);
         string outRoot = PathChecks.WritableFolder(parse.GetValue(OutOption)!, "--out");
         int threads = TorchRuntime.ConfigureThreads(parse.GetValue(ThreadsOption));
-        var precision = Runtime.Precisions.Resolve(precisionChoice);
+        var precision = CommonOptions.ChoosePrecision(console.Out, precisionChoice);
         string folder = Path.Combine(outRoot, FolderName);
 
         using var data = await new DatasetChoice(DatasetCatalog.Mnist.Name, new ImageFolderOptions()).LoadAsync(console, parse.GetValue(DataDirOption), cancel);

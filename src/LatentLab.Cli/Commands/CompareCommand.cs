@@ -66,7 +66,7 @@ public static class CompareCommand
         var visualize = new VisualizeOptions(parse.GetValue(TsnePointsOption)).Validate();
         bool retrain = parse.GetValue(RetrainOption);
         int threads = TorchRuntime.ConfigureThreads(parse.GetValue(ThreadsOption));
-        var precision = Runtime.Precisions.Resolve(precisionChoice);
+        var precision = CommonOptions.ChoosePrecision(console.Out, precisionChoice);
         training = training with { Precision = precision };
 
         using var data = await choice.LoadAsync(console, parse.GetValue(DataDirOption), cancel);
@@ -79,6 +79,7 @@ public static class CompareCommand
         int batches = (int)((data.TrainCount + training.BatchSize - 1) / training.BatchSize);
         double Units(Plan p) => (p.Train ? RemainingEpochs(p, training) : 0) + (p.Evaluate ? EvaluationUnits : 0) + (p.Visualize ? VisualizationUnits : 0) + 0.2;
         var clock = System.Diagnostics.Stopwatch.StartNew();
+        var stages = new StageClock();
         bool interrupted = false;
         var results = new List<ModelResult>();
         var explorers = new List<ExplorerModel>();
@@ -99,12 +100,16 @@ public static class CompareCommand
                     var name = plan.Model.Name;
                     if (plan.Train)
                     {
-                        using var trainer = new Trainer(plan.Model, training, data, plan.Folder, tensorBoard: !parse.GetValue(NoTensorBoardOption));
+                        // A run resumed under auto continues in the precision it began in.
+                        var (own, _) = plan.Resume ? RunPrecision.Choose(precisionChoice, plan.Model, plan.Folder, resume: true) : (precision, "");
+                        using var trainer = new Trainer(plan.Model, training with { Precision = own }, data, plan.Folder, tensorBoard: !parse.GetValue(NoTensorBoardOption));
                         current.MaxValue = (double)training.Epochs * batches;
                         current.Value = 0;
                         int startEpoch = plan.Resume ? plan.Completed : 0;
                         var display = new OverallProgress(new TrainingDisplay(console.Out, current, batches, name), overall, done, startEpoch, batches);
+                        stages.Enter("training", name);
                         var outcome = await TorchRuntime.Run(() => trainer.Train(plan.Resume, display, cancel));
+                        stages.Stop();
                         if (outcome == TrainingOutcome.Interrupted) { interrupted = true; return; }
                         done += RemainingEpochs(plan, training);
                         overall.Value = done;
@@ -116,10 +121,11 @@ public static class CompareCommand
                     if (plan.Evaluate)
                     {
                         var options = new EvaluationOptions(iwaeK, record.Training.Seed, record.Training.Binarize, CommonOptions.FeatureNets(parse.GetValue(DataDirOption)), precision);
-                        var stage = new SynchronousProgress<string>(s => current.Description = $"{name}: evaluating, {s}");
+                        var stage = new SynchronousProgress<string>(s => { current.Description = $"{name}: evaluating, {s}"; stages.Enter("evaluation", s); });
                         // The stages report text ("IWAE k=100: 1,984/10,000 images"), not a fraction: no percentage to show.
                         current.IsIndeterminate = true;
                         var metrics = await TorchRuntime.Run(() => Evaluator.Evaluate(model, data, options, stage));
+                        stages.Stop();
                         plan.Folder.SaveEvaluation(metrics, model, data);
                         console.Out.MarkupLineInterpolated($"{name}: evaluated in {metrics.EvalSeconds:0.0} s: MSE {metrics.TestMse:0.00000}, SSIM {metrics.TestSsim:0.000}{(metrics.TestLogPxIwae is { } lp ? $", log p(x) >= {lp:0.00}" : "")}");
                         done += EvaluationUnits;
@@ -127,9 +133,10 @@ public static class CompareCommand
                     }
                     if (plan.Visualize)
                     {
-                        var stage = new SynchronousProgress<string>(s => current.Description = $"{name}: drawing, {s}");
+                        var stage = new SynchronousProgress<string>(s => { current.Description = $"{name}: drawing, {s}"; stages.Enter("figures", s); });
                         current.IsIndeterminate = true;
                         var drawn = await TorchRuntime.Run(() => Visualizer.Run(model, data, plan.Folder, visualize with { Seed = record.Training.Seed }, stage, cancel));
+                        stages.Stop();
                         console.Out.MarkupLineInterpolated($"{name}: drew {drawn.Written.Count} figures and animations");
                         foreach (var note in drawn.Skipped) console.Out.MarkupLineInterpolated($"[yellow]{name}: skipped {note}[/]");
                         done += VisualizationUnits;
@@ -137,11 +144,13 @@ public static class CompareCommand
                     }
                     current.IsIndeterminate = false;
                     current.Description = $"{name}: measuring the codes against N(0, I)";
+                    stages.Enter("codes against N(0, I) and the explorer");
                     double gap = PriorGap.Measure(model, data.TestImages, record.Training.Seed);
                     results.Add(Comparison.Collect(plan.Folder, gap));
                     if (model.Config.LatentDim == 2) explorers.Add(ExplorerModel.From(model, data.TestImages, data.TestLabels));
                     if (LatentSnapshots.Applies(model.Config) && File.Exists(plan.Folder.SnapshotsPath))
                         evolutions.Add(EvolutionModel.From(name, plan.Folder.SnapshotsPath, data.HasLabels ? data.ClassNames : Visualizer.UnlabelledClassNames));
+                    stages.Stop();
                     done += 0.2;
                     overall.Value = done;
                     if (cancel.IsCancellationRequested) { interrupted = true; return; }
@@ -149,8 +158,9 @@ public static class CompareCommand
                 current.Description = "drawing the models side by side";
                 var runs = plans.Zip(results, loaded).Select(p => new ComparedRun(p.First.Model.Name, p.Third,
                     History.Read(p.First.Folder.HistoryPath), p.Second.Metrics, p.Second.PriorGapNats)).ToList();
-                var drawing = new SynchronousProgress<string>(s => current.Description = s);
+                var drawing = new SynchronousProgress<string>(s => { current.Description = s; stages.Enter("side by side", s); });
                 sideBySide = await TorchRuntime.Run(() => SideBySide.Draw(runs, data, datasetFolder, training.Seed, drawing, cancel));
+                stages.Stop();
                 current.Description = "writing the reports";
                 overall.Value = overall.MaxValue;
                 current.Value = current.MaxValue;
@@ -166,6 +176,7 @@ public static class CompareCommand
             return ExitCodes.Interrupted;
         }
 
+        stages.Enter("reports");
         var comparison = Comparison.Create(data.Name, results, sideBySide);
         Json.WriteFile(Path.Combine(datasetFolder, Comparison.FileName), comparison);
         AtomicFile.WriteAllText(Path.Combine(datasetFolder, MarkdownReport.FileName), MarkdownReport.Render(comparison));
@@ -173,6 +184,7 @@ public static class CompareCommand
         console.Out.Write(SummaryTable(comparison));
         foreach (var file in new[] { Comparison.FileName, MarkdownReport.FileName, HtmlReport.FileName })
             console.Out.MarkupLineInterpolated($"wrote {Path.Combine(datasetFolder, file)}");
+        console.Out.MarkupLineInterpolated($"time by stage: {stages.Summary()}");
         console.Out.MarkupLineInterpolated($"done in {clock.Elapsed.TotalMinutes:0.0} min");
         return ExitCodes.Success;
     }

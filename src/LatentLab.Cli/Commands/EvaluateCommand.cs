@@ -19,7 +19,7 @@ public static class EvaluateCommand
     static readonly Option<string> OutOption = CommonOptions.Out();
     static readonly Option<string?> DataDirOption = CommonOptions.DataDir();
     static readonly Option<int?> ThreadsOption = CommonOptions.Threads();
-    static readonly Option<string> PrecisionOption = CommonOptions.Precision();
+    static readonly Option<string> PrecisionOption = CommonOptions.Precision("fp32");
     static readonly Option<bool> BinarizeOption = new("--binarize") { Description = "Evaluate on the test split binarized once with a fixed seed" };
 
     public static Command Create(CliConsole console)

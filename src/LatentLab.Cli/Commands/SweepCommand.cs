@@ -37,6 +37,10 @@ public static class SweepCommand
     static readonly Option<int?> PlanThreadsOption = new("--threads") { Description = "libtorch threads per point (default: the cores divided among the points running at once)" };
     static readonly Option<int> IwaeKOption = new("--iwae-k") { Description = "Importance samples for each VAE's IWAE bound (0 skips it)", DefaultValueFactory = _ => 100 };
     static readonly Option<string?> ArchOption = CommonOptions.Arch();
+    static readonly Option<string?> PlanPrecisionOption = new("--precision")
+    {
+        Description = "Number format of every point's products: fp32, bf16 or auto (the default: resolved on the machine each point runs on, and printed)",
+    };
     static readonly Option<string> PlanDatasetOption = CommonOptions.Dataset();
 
     // run
@@ -64,7 +68,7 @@ public static class SweepCommand
         var plan = new Command("plan", "Plan a grid: write OUT/<dataset>/sweeps/NAME/sweep.json (every point) and sweep.yaml (the grid)");
         plan.Add(NameArgument);
         foreach (var o in new Option[] { FileOption, ModelsOption, LatentDimsOption, BetasOption, SeedsOption, PlanDatasetOption, EpochsOption,
-                     BatchSizeOption, LearningRateOption, TrainSizeOption, TestSizeOption, BinarizeOption, PlanThreadsOption, IwaeKOption, ArchOption,
+                     BatchSizeOption, LearningRateOption, TrainSizeOption, TestSizeOption, BinarizeOption, PlanThreadsOption, IwaeKOption, ArchOption, PlanPrecisionOption,
                      OutOption, DataDirOption })
             plan.Add(o);
         plan.SetAction((parse, cancel) => PlanAsync(parse, console, cancel));
@@ -124,7 +128,7 @@ public static class SweepCommand
     static SweepSpec SpecFrom(ParseResult parse)
     {
         Option[] gridOptions = [ModelsOption, LatentDimsOption, BetasOption, SeedsOption, PlanDatasetOption, EpochsOption, BatchSizeOption,
-            LearningRateOption, TrainSizeOption, TestSizeOption, BinarizeOption, PlanThreadsOption, IwaeKOption, ArchOption];
+            LearningRateOption, TrainSizeOption, TestSizeOption, BinarizeOption, PlanThreadsOption, IwaeKOption, ArchOption, PlanPrecisionOption];
         if (parse.GetValue(FileOption) is { } file)
         {
             var given = gridOptions.Where(o => parse.GetResult(o) is { Implicit: false }).Select(o => o.Name).ToList();
@@ -141,7 +145,8 @@ public static class SweepCommand
             parse.GetValue(SeedsOption) is { } seeds ? Split(seeds, "--seed", s => long.TryParse(s, CultureInfo.InvariantCulture, out var v) ? v : (long?)null) : [0L],
             parse.GetValue(EpochsOption), parse.GetValue(BatchSizeOption), parse.GetValue(LearningRateOption),
             parse.GetValue(TrainSizeOption), parse.GetValue(TestSizeOption), parse.GetValue(BinarizeOption), parse.GetValue(PlanThreadsOption),
-            parse.GetValue(IwaeKOption), CommonOptions.ParseArch(parse.GetValue(ArchOption)) ?? Models.Architecture.Mlp).Validate(source);
+            parse.GetValue(IwaeKOption), CommonOptions.ParseArch(parse.GetValue(ArchOption)) ?? Models.Architecture.Mlp,
+            Precision: parse.GetValue(PlanPrecisionOption)).Validate(source);
     }
 
     static IReadOnlyList<T> Split<T>(string list, string option, Func<string, T?> parse) where T : struct
@@ -265,7 +270,10 @@ public static class SweepCommand
             : full.Slice(Math.Min(plan.Spec.TrainSize ?? full.TrainCount, full.TrainCount), Math.Min(plan.Spec.TestSize ?? full.TestCount, full.TestCount));
         var data = sliced ?? full;
         string label = $"point {point.Index}";
+        var (precision, why) = SweepRunner.PointPrecision(folder, plan, point);
+        point = point with { Training = point.Training with { Precision = precision } };
         console.Out.MarkupLineInterpolated($"sweep {plan.Name}, {label}: {point.Config.Name}, seed {point.Seed}, {point.Training.Epochs} epochs on {data.TrainCount:N0} {data.Name} images, {threads} thread(s)");
+        CommonOptions.Announce(console.Out, precision, why);
 
         PointOutcome outcome = PointOutcome.Completed;
         await TrainingDisplay.CreateProgress(console.Out).StartAsync(async ctx =>

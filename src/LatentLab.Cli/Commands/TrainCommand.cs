@@ -108,10 +108,6 @@ public static class TrainCommand
         var trainSize = Positive(parse.GetValue(TrainSizeOption), "--train-size");
         var testSize = Positive(parse.GetValue(TestSizeOption), "--test-size");
         int threads = TorchRuntime.ConfigureThreads(parse.GetValue(ThreadsOption));
-        // Resolved after the thread count, so that auto measures the products as training will run them.
-        var precision = Runtime.Precisions.Resolve(precisionChoice);
-        training = training with { Precision = precision };
-        evaluation = evaluation with { Precision = precision };
 
         using var full = await choice.LoadAsync(console, parse.GetValue(DataDirOption), cancel);
         var model = preset.ForImages(full.Shape);
@@ -119,6 +115,11 @@ public static class TrainCommand
         var dataset = data ?? full;
 
         var folder = RunFolder.For(outRoot, dataset.Name, model.Name);
+        // Resolved after the thread count, so that auto measures the products as training will run them.
+        var (precision, why) = RunPrecision.Choose(precisionChoice, model, folder, parse.GetValue(ResumeOption));
+        CommonOptions.Announce(console.Out, precision, why);
+        training = training with { Precision = precision };
+        evaluation = evaluation with { Precision = precision };
         using var trainer = new Trainer(model, training, dataset, folder, tensorBoard: !parse.GetValue(NoTensorBoardOption));
         console.Out.MarkupLineInterpolated(
             $"training {model.Name} ({ModelRegistry.Describe(model)}, {trainer.Record().Parameters:N0} parameters) on {dataset.TrainCount:N0} {dataset.Name} images, {threads} threads, {precision.Name()}");
@@ -165,4 +166,5 @@ public static class TrainCommand
 
     static int? Positive(int? value, string option) =>
         value is null or > 0 ? value : throw new LatentLabException($"{option} must be a positive number, got {value}");
+
 }

@@ -31,6 +31,12 @@ public static class SweepRunner
         }
     }
 
+    /// <summary>The precision <paramref name="point"/> trains in on this machine: the sweep's <c>precision</c> (auto
+    /// when not given) resolved here, where the point runs (<see cref="RunPrecision.Choose"/>: a point already begun
+    /// continues in its own).</summary>
+    public static (Runtime.Precision Precision, string Reason) PointPrecision(string sweepFolder, SweepPlan plan, SweepPoint point) =>
+        RunPrecision.Choose(plan.Spec.PrecisionChoice, point.Config, FolderOf(sweepFolder, point), resume: true);
+
     /// <summary>Trains and evaluates <paramref name="point"/> on <paramref name="data"/> (already sliced as the sweep
     /// says). Two attempts at one point never run at once: the second is refused while the first holds the point's lock.</summary>
     /// <param name="featureNetFolder">Where the classifier of the Fréchet distances is cached; null skips them.</param>
@@ -52,7 +58,8 @@ public static class SweepRunner
                 throw new LatentLabException($"sweep {plan.Name} was planned for {point.Config.Image} images; the data are {data.Shape}");
             using var trainer = new Trainer(point.Config, point.Training, data, folder, tensorBoard: false);
             if (trainer.Train(resume: true, training, cancel) == TrainingOutcome.Interrupted) return PointOutcome.Interrupted;
-            var options = new EvaluationOptions(point.Kind == Models.ModelKind.Vae ? plan.Spec.IwaeK : 0, point.Seed, point.Training.Binarize, featureNetFolder).Validate();
+            var options = new EvaluationOptions(point.Kind == Models.ModelKind.Vae ? plan.Spec.IwaeK : 0, point.Seed, point.Training.Binarize, featureNetFolder,
+                point.Training.Precision).Validate();
             var metrics = Evaluator.Evaluate(trainer.Model, data, options, evaluation);
             folder.SaveEvaluation(metrics, trainer.Model, data);
             return PointOutcome.Completed;

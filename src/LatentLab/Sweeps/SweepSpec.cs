@@ -21,6 +21,7 @@ namespace LatentLab.Sweeps;
 /// <param name="TcWeights">β-TCVAE points besides the betas' (each at β 1 with this total-correlation weight,
 /// <c>--tc-weight</c>); empty: none.</param>
 /// <param name="Gammas">FactorVAE points likewise (each at β 1 with this discriminator weight, <c>--gamma</c>); empty: none.</param>
+/// <param name="Precision">fp32, bf16 or auto (<c>--precision</c>), resolved where each point runs; empty: auto.</param>
 public sealed record SweepSpec(
     string Dataset,
     IReadOnlyList<string> Models,
@@ -43,12 +44,16 @@ public sealed record SweepSpec(
     [property: System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)] IReadOnlyList<string>? Posteriors = null,
     [property: System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)] int? FlowSteps = null,
     [property: System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)] IReadOnlyList<double>? TcWeights = null,
-    [property: System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)] IReadOnlyList<double>? Gammas = null)
+    [property: System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)] IReadOnlyList<double>? Gammas = null,
+    [property: System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)] string? Precision = null)
 {
     /// <summary>The sweep file's keys, in the order <see cref="ToYaml"/> writes them.</summary>
     public static readonly string[] Keys =
         ["dataset", "models", "latent_dims", "betas", "seeds", "epochs", "batch_size", "lr", "train_size", "test_size", "binarize", "threads", "iwae_k", "arch",
-         "priors", "prior_components", "sampler", "sampler_components", "posteriors", "flow_steps", "tc_weights", "gammas"];
+         "priors", "prior_components", "sampler", "sampler_components", "posteriors", "flow_steps", "tc_weights", "gammas", "precision"];
+
+    /// <summary>What <see cref="Precision"/> asks for (auto when empty).</summary>
+    public Runtime.PrecisionChoice PrecisionChoice => Precision is null ? Runtime.PrecisionChoice.Auto : Runtime.Precisions.ParseChoice(Precision);
 
     /// <summary>The model kinds a sweep may name besides the presets.</summary>
     public static ModelConfig Preset(string name) => name switch
@@ -115,6 +120,11 @@ public sealed record SweepSpec(
             if (!double.IsFinite(gamma) || gamma < 0 || gamma > ModelConfig.MaxTcWeight)
                 throw new LatentLabException($"{In("gammas")}: {gamma.ToString(CultureInfo.InvariantCulture)} is not a weight between 0 and {ModelConfig.MaxTcWeight}");
         if (Gammas is not null) Dup(Gammas, "gammas");
+        if (Precision is not null)
+        {
+            try { Runtime.Precisions.ParseChoice(Precision); }
+            catch (LatentLabException) { throw new LatentLabException($"{In("precision")} must be fp32, bf16 or auto, got '{Precision}'"); }
+        }
         return this;
 
         void Dup<T>(IReadOnlyList<T> values, string key)
@@ -204,7 +214,8 @@ public sealed record SweepSpec(
             values.ContainsKey("posteriors") ? Strings("posteriors") : null,
             Optional("flow_steps", Int, whole),
             values.ContainsKey("tc_weights") ? List<double>("tc_weights", Double) : null,
-            values.ContainsKey("gammas") ? List<double>("gammas", Double) : null);
+            values.ContainsKey("gammas") ? List<double>("gammas", Double) : null,
+            values.ContainsKey("precision") ? Text("precision") : null);
         return spec.Validate(path);
     }
 
@@ -240,6 +251,7 @@ public sealed record SweepSpec(
         if (FlowSteps is { } fs) lines.Add($"flow_steps: {fs}");
         if (TcWeights is not null) lines.Add($"tc_weights: [{string.Join(", ", TcWeights.Select(N))}]");
         if (Gammas is not null) lines.Add($"gammas: [{string.Join(", ", Gammas.Select(N))}]");
+        if (Precision is not null) lines.Add($"precision: {Precision}");
         return string.Join("\n", lines) + "\n";
     }
 

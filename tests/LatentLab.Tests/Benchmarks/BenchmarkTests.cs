@@ -102,7 +102,7 @@ public class BenchmarkTests
     public async Task APriorRowTrainsIntoAFolderNamedAfterItsPrior()
     {
         using var dir = new TempDir();
-        var (exit, _, error) = await LatentCommand.RunAsync(["benchmark", "--quick", "--models", "vae_2d", "--prior", "vamp", "--prior-components", "5",
+        var (exit, _, error) = await LatentCommand.RunAsync(["benchmark", "--quick", "--precision", "fp32", "--models", "vae_2d", "--prior", "vamp", "--prior-components", "5",
             "--k", "4", "--test-size", "20", "--data-dir", Fixtures.MnistSliceFolder, "--out", dir.Path]);
         Assert.True(exit == 0, error);
         Assert.Contains("| vae_2d-vamp5 | log p(x) ", File.ReadAllText(dir["benchmark/benchmark.md"]));
@@ -115,7 +115,7 @@ public class BenchmarkTests
     public async Task TheTwoLevelAndFlowRowsTrainBesideTheirPublishedFigures()
     {
         using var dir = new TempDir();
-        var (exit, _, error) = await LatentCommand.RunAsync(["benchmark", "--quick", "--models", "vae_2l", "--k", "4", "--test-size", "20",
+        var (exit, _, error) = await LatentCommand.RunAsync(["benchmark", "--quick", "--precision", "fp32", "--models", "vae_2l", "--k", "4", "--test-size", "20",
             "--data-dir", Fixtures.MnistSliceFolder, "--out", dir.Path]);
         Assert.True(exit == 0, error);
         var table = File.ReadAllText(dir["benchmark/benchmark.md"]);
@@ -124,7 +124,7 @@ public class BenchmarkTests
         var model = System.Text.Json.JsonDocument.Parse(File.ReadAllText(dir["benchmark/vae_2l/config.json"])).RootElement.GetProperty("model");
         Assert.Equal(50, model.GetProperty("top_latent_dim").GetInt32());
 
-        (exit, _, error) = await LatentCommand.RunAsync(["benchmark", "--quick", "--models", "vae_32d", "--posterior", "planar", "--flow-steps", "2", "--k", "4",
+        (exit, _, error) = await LatentCommand.RunAsync(["benchmark", "--quick", "--precision", "fp32", "--models", "vae_32d", "--posterior", "planar", "--flow-steps", "2", "--k", "4",
             "--test-size", "20", "--data-dir", Fixtures.MnistSliceFolder, "--out", dir.Path]);
         Assert.True(exit == 0, error);
         table = File.ReadAllText(dir["benchmark/benchmark.md"]);
@@ -132,7 +132,7 @@ public class BenchmarkTests
         Assert.Contains("Rezende", table);
 
         // The VampPrior on the top layer, trained on the importance-weighted bound: beside the VampPrior paper's hierarchical VAE.
-        (exit, _, error) = await LatentCommand.RunAsync(["benchmark", "--quick", "--models", "vae_2l", "--prior", "vamp", "--prior-components", "5",
+        (exit, _, error) = await LatentCommand.RunAsync(["benchmark", "--quick", "--precision", "fp32", "--models", "vae_2l", "--prior", "vamp", "--prior-components", "5",
             "--objective", "iwae", "--train-k", "2", "--k", "4", "--test-size", "20", "--data-dir", Fixtures.MnistSliceFolder, "--out", dir.Path]);
         Assert.True(exit == 0, error);
         table = File.ReadAllText(dir["benchmark/benchmark.md"]);
@@ -150,7 +150,7 @@ public class BenchmarkTests
     public async Task TheConvRowTrainsTheWidthsAskedForIntoAFolderNamedAfterThem()
     {
         using var dir = new TempDir();
-        var (exit, _, error) = await LatentCommand.RunAsync(["benchmark", "--quick", "--models", "vae_32d-conv", "--conv-channels", "8,16", "--hidden-dims", "24",
+        var (exit, _, error) = await LatentCommand.RunAsync(["benchmark", "--quick", "--precision", "fp32", "--models", "vae_32d-conv", "--conv-channels", "8,16", "--hidden-dims", "24",
             "--k", "4", "--test-size", "20", "--data-dir", Fixtures.MnistSliceFolder, "--out", dir.Path]);
         Assert.True(exit == 0, error);
         Assert.Contains("| vae_32d-conv-ch8.16-h24 | NLL ", File.ReadAllText(dir["benchmark/benchmark.md"]));

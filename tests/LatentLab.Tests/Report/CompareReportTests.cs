@@ -32,6 +32,8 @@ public class CompareReportTests(CompareFixture run) : IClassFixture<CompareFixtu
     public void CompareWritesTheThreeFilesWithEveryModel()
     {
         Assert.True(run.Exit == 0, run.Output);
+        // Where the time went, stage by stage, for the reader who wants compare faster.
+        Assert.Matches(@"time by stage: training \d+\.\d s \(.*\); evaluation \d+\.\d s \(.*\); figures \d+\.\d s \(.*t-SNE", System.Text.RegularExpressions.Regex.Replace(run.Output, @"\s+", " "));
         using var json = JsonDocument.Parse(File.ReadAllText(Path.Combine(run.DatasetFolder, Comparison.FileName)));
         var models = json.RootElement.GetProperty("models").EnumerateArray().ToList();
         Assert.Equal(Models.Order(), models.Select(m => m.GetProperty("name").GetString()!).Order());

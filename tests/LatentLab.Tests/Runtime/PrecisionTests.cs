@@ -24,6 +24,17 @@ public class PrecisionTests
     }
 
     [Fact]
+    public void TheChoiceComesWithItsReason()
+    {
+        Assert.Equal((Precision.Bf16, "auto: bfloat16 products 3.1x float32's on this CPU"), Precisions.Choose(PrecisionChoice.Auto, Avx512Bf16, () => 3.14));
+        var (slow, why) = Precisions.Choose(PrecisionChoice.Auto, Avx512Bf16, () => 0.5);
+        Assert.Equal(Precision.Fp32, slow);
+        Assert.StartsWith("auto: bfloat16 products 0.5x float32's on this CPU, under the 1.25x", why);
+        Assert.Equal((Precision.Fp32, "auto: this CPU has no bfloat16 instructions (avx512_bf16, amx_bf16)"), Precisions.Choose(PrecisionChoice.Auto, NoBf16));
+        Assert.Equal((Precision.Fp32, "asked for"), Precisions.Choose(PrecisionChoice.Fp32, Avx512Bf16, () => 4));
+    }
+
+    [Fact]
     public void ExplicitChoicesAreKeptWhateverTheCpu()
     {
         Assert.Equal(Precision.Bf16, Precisions.Resolve(PrecisionChoice.Bf16, NoBf16));

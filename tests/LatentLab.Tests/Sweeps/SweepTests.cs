@@ -1,3 +1,4 @@
+using LatentLab.Runtime;
 using k8s;
 using k8s.Models;
 using LatentLab.Sweeps;
@@ -134,8 +135,10 @@ public class SweepTests
         Assert.Equal(1, plan.Points[2].Config.Beta);
         Assert.Equal(Json(plan.Spec), Json(SweepSpec.ReadYaml(dir["shapes/sweeps/tc/sweep.yaml"])));
 
-        (exit, _, error) = await LatentCommand.RunAsync(["sweep", "run", "tc", "--index", "2", .. common]);
+        (exit, var output, error) = await LatentCommand.RunAsync(["sweep", "run", "tc", "--index", "2", .. common]);
         Assert.True(exit == 0, error);
+        // No precision in the file: auto, resolved where the point runs, and said.
+        Assert.Contains($"precision: {Precisions.Resolve(PrecisionChoice.Auto).Name()} (auto: ", output);
         (exit, _, error) = await LatentCommand.RunAsync(["sweep", "collect", "tc", "--out", dir.Path]);
         Assert.True(exit == 0, error);
         var csv = File.ReadAllLines(dir["shapes/sweeps/tc/sweep.csv"]);
@@ -156,6 +159,7 @@ public class SweepTests
     [InlineData("models: [vae]\nepochs: two", "epochs (line 2): 'two' is not a whole number")]
     [InlineData("models: [vae]\nlatent_dims: [2, 2]", "latent_dims names 2 twice")]
     [InlineData("models: [vae\n", "not valid YAML")]
+    [InlineData("models: [vae]\nprecision: fp16", "precision must be fp32, bf16 or auto, got 'fp16'")]
     public async Task ABadSweepFileIsRefusedWithOneLineNamingTheFileAndKey(string yaml, string expected)
     {
         using var dir = new TempDir();

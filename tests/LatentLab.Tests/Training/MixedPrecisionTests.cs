@@ -151,6 +151,36 @@ public class MixedPrecisionTests
         Assert.Contains("--precision bf16", error.Message);
     }
 
+    /// <summary>auto is train's default: it prints what it chose and why, config.json records it; a resumed run keeps
+    /// the precision it began in whatever this CPU would choose; FactorVAE, whose discriminator has no bfloat16 twin,
+    /// takes float32.</summary>
+    [Fact]
+    public async Task AutoIsTheDefaultSaysWhatItChoseAndResumesInTheRunsOwnPrecision()
+    {
+        using var dir = new TempDir();
+        string[] common = ["--model", "vae_2d", "--train-size", "128", "--test-size", "64", "--iwae-k", "0", "--no-tensorboard",
+            "--data-dir", Fixtures.MnistSliceFolder, "--out", dir.Path];
+        var (exit, output, error) = await LatentCommand.RunAsync(["train", "--epochs", "1", .. common]);
+        Assert.True(exit == 0, error);
+        var chosen = Precisions.Resolve(PrecisionChoice.Auto);
+        Assert.Contains($"precision: {chosen.Name()} (auto: ", output);
+        var config = new RunFolder(dir["mnist/vae_2d"]).ConfigPath;
+        Assert.Equal(chosen, LatentLab.IO.Json.ReadFile<RunRecord>(config).Training.Precision);
+
+        // A run begun in the other format than auto's choice here continues in its own.
+        var other = chosen == Precision.Bf16 ? "fp32" : "bf16";
+        (exit, _, error) = await LatentCommand.RunAsync(["train", "--epochs", "1", "--precision", other, .. common]);
+        Assert.True(exit == 0, error);
+        (exit, output, error) = await LatentCommand.RunAsync(["train", "--epochs", "2", "--resume", .. common]);
+        Assert.True(exit == 0, error);
+        Assert.Contains($"precision: {other} (auto: the run it resumes trained in {other})", output);
+        Assert.Equal(2, File.ReadAllLines(new RunFolder(dir["mnist/vae_2d"]).HistoryPath).Length - 1);
+
+        (exit, output, error) = await LatentCommand.RunAsync(["train", "--model", "vae_2d", "--epochs", "1", "--latent-dim", "4", "--gamma", "10", .. common[2..]]);
+        Assert.True(exit == 0, error);
+        Assert.Contains("precision: fp32 (auto: FactorVAE's discriminator trains in float32)", output);
+    }
+
     [Fact]
     public void EvaluationInBf16RecordsItAndStaysCloseToFloat32()
     {

@@ -6,7 +6,8 @@ namespace LatentLab.Tests.Training;
 /// by config (images as [N, C, H, W] tensors): values recorded from the build before that change, 2 epochs on the
 /// committed MNIST slice, seed 0, 2 threads, on an Intel Xeon (vae_2d, ae_32d; vae_32d and ae_2d on an AMD EPYC, before
 /// the model was split into prior, posterior and networks). The weights were bit-identical too (same tensor bytes in
-/// model.safetensors) on that CPU.</summary>
+/// model.safetensors) on that CPU. They were float32 runs, so the runs here say --precision fp32 (the default, auto, is
+/// bfloat16 on a CPU that multiplies it faster).</summary>
 /// <remarks>
 /// What the tolerance is made of. The same binary on the same CPU reproduces these runs bit for bit (the resume tests
 /// hold that), but another CPU need not: libtorch picks its kernels by the CPU's instruction set, so a float32 sum of
@@ -39,7 +40,7 @@ public class RegressionTests
     public async Task MlpPresetsTrainToTheNumbersTheyGaveBeforeTheRedesign(string model, double[] trainAndTestLosses, double mse, double ssim)
     {
         using var dir = new TempDir();
-        var (exit, _, error) = await LatentCommand.RunAsync("train", "--model", model, "--epochs", "2", "--threads", "2", "--iwae-k", "0",
+        var (exit, _, error) = await LatentCommand.RunAsync("train", "--model", model, "--epochs", "2", "--threads", "2", "--precision", "fp32", "--iwae-k", "0",
             "--data-dir", Fixtures.MnistSliceFolder, "--out", dir.Path);
         Assert.True(exit == 0, error);
         var rows = File.ReadAllLines(dir[$"mnist/{model}/history.csv"]).Skip(1).Select(l => l.Split(',')).ToList();
@@ -61,7 +62,7 @@ public class RegressionTests
     public async Task VaeBoundsAreWhatTheyWereBeforeTheRedesign(string model, double elbo, double kl, double logPxIwae20)
     {
         using var dir = new TempDir();
-        var (exit, _, error) = await LatentCommand.RunAsync("train", "--model", model, "--epochs", "2", "--threads", "2", "--iwae-k", "20",
+        var (exit, _, error) = await LatentCommand.RunAsync("train", "--model", model, "--epochs", "2", "--threads", "2", "--precision", "fp32", "--iwae-k", "20",
             "--data-dir", Fixtures.MnistSliceFolder, "--out", dir.Path);
         Assert.True(exit == 0, error);
         using var metrics = System.Text.Json.JsonDocument.Parse(File.ReadAllText(dir[$"mnist/{model}/metrics.json"]));
