@@ -113,13 +113,11 @@ public static class CommonOptions
     /// <summary>Where the classifier behind the Fréchet distances is cached: DATA/feature-nets/.</summary>
     public static string FeatureNets(string? dataDir) => Path.Combine(DataDirectory.Resolve(dataDir), "feature-nets");
 
-    /// <param name="defaultValue">auto for the commands that train; evaluate keeps fp32 (its figures are the float32
-    /// reference unless asked).</param>
-    public static Option<string> Precision(string defaultValue = "auto") => new("--precision")
+    public static Option<string> Precision() => new("--precision")
     {
         Description = "Number format of the layers' products: fp32, bf16 (bfloat16 products; float32 weights, optimizer, losses and metrics) " +
                       "or auto (bf16 where this CPU has bfloat16 instructions and multiplies faster with them, else fp32; what it chose is printed and in config.json)",
-        DefaultValueFactory = _ => defaultValue,
+        DefaultValueFactory = _ => "auto",
     };
 
     /// <summary>Resolves <c>--precision</c> and prints what was chosen and why ("precision: bf16 (auto: ...)").</summary>

@@ -19,7 +19,11 @@ public static class EvaluateCommand
     static readonly Option<string> OutOption = CommonOptions.Out();
     static readonly Option<string?> DataDirOption = CommonOptions.DataDir();
     static readonly Option<int?> ThreadsOption = CommonOptions.Threads();
-    static readonly Option<string> PrecisionOption = CommonOptions.Precision("fp32");
+    static readonly Option<string?> PrecisionOption = new("--precision")
+    {
+        Description = "Number format of the products: fp32, bf16 or auto; by default the run's own (its config.json), so that evaluate " +
+                      "gives again the numbers training's evaluation wrote",
+    };
     static readonly Option<bool> BinarizeOption = new("--binarize") { Description = "Evaluate on the test split binarized once with a fixed seed" };
 
     public static Command Create(CliConsole console)
@@ -29,12 +33,15 @@ public static class EvaluateCommand
             command.Add(option);
         command.SetAction(async (parse, cancel) =>
         {
-            var precisionChoice = Runtime.Precisions.ParseChoice(parse.GetValue(PrecisionOption)!);
+            var asked = parse.GetValue(PrecisionOption) is { } text ? Runtime.Precisions.ParseChoice(text) : (Runtime.PrecisionChoice?)null;
             var located = TrainedRun.Locate(parse.GetValue(DatasetOption)!, parse.GetValue(OutOption)!, parse.GetValue(ModelOption)!);
             var options = new EvaluationOptions(parse.GetValue(IwaeKOption), located.Record.Training.Seed,
                 parse.GetValue(BinarizeOption) || located.Record.Training.Binarize, CommonOptions.FeatureNets(parse.GetValue(DataDirOption))).Validate();
             using var run = await TrainedRun.OpenAsync(console, located, parse.GetValue(DataDirOption), parse.GetValue(ThreadsOption), cancel);
-            Run(console, run.Model, run.Data, run.Folder, options with { Precision = Runtime.Precisions.Resolve(precisionChoice) });
+            var (precision, why) = asked is { } choice ? Runtime.Precisions.Choose(choice)
+                : (located.Record.Training.Precision, "the run's own, from its config.json");
+            CommonOptions.Announce(console.Out, precision, why);
+            Run(console, run.Model, run.Data, run.Folder, options with { Precision = precision });
             return ExitCodes.Success;
         });
         return command;
