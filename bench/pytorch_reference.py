@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """The same vae_32d training loop in PyTorch, for bench/README.md's comparison. Not used by LatentLab or its tests.
 
-    /usr/bin/python3 bench/pytorch_reference.py [--epochs 2] [--threads 2] [--data data/mnist] [--precision fp32,bf16]
+    /usr/bin/python3 bench/pytorch_reference.py [--epochs 2] [--threads 1] [--data data/mnist] [--precision fp32,bf16]
 
 Model, loss and optimiser as LatentLab's vae_32d: MLP 784-512-256-(2x32) / 32-256-512-784 with ReLU, Bernoulli
 decoder (BCE with logits, summed over pixels) plus KL to N(0, I), averaged over the batch; Adam lr 1e-3, batch 128,
@@ -9,6 +9,11 @@ reshuffled every epoch; the whole training split as one tensor, batches by index
 bf16 is PyTorch's mixed precision on a CPU: torch.autocast("cpu", dtype=torch.bfloat16) around the forward pass and
 the loss, float32 weights and Adam (no gradient scaler: bfloat16 has float32's exponent range). The last line is
 machine-readable: "result fp32=S bf16=S", the median seconds per epoch after the first.
+
+Threads: Debian's torch multiplies float32 with OpenBLAS (libopenblas0-pthread), which runs its own threads on every
+core whatever torch.set_num_threads says. One torch thread is this loop's best setting on a 2-core machine (3.68-3.96 s
+an epoch, AMD EPYC, quiet, 2026-12-01); two torch threads beside OpenBLAS's two oversubscribe the cores (11.77 s), and
+were this script's default until then.
 """
 import argparse, gzip, struct, time
 import numpy as np
@@ -35,7 +40,7 @@ def mlp(sizes):
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--epochs", type=int, default=2)
-    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--data", default="data/mnist")
     parser.add_argument("--precision", default="fp32,bf16")
     args = parser.parse_args()
