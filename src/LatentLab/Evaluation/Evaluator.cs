@@ -118,7 +118,7 @@ public static class Evaluator
         PlaneLikelihood? plane = null;
         if (options.ExactLikelihood && PlaneIntegral.Applies(model))
         {
-            progress?.Report("exact log p(x) over the plane");
+            progress?.Report("exact log p(x): the box over the plane");
             plane = PlaneIntegral.LogLikelihood(model, x, progress);
         }
 
