@@ -28,6 +28,26 @@ public static class Evaluator
     const int IwaeBatch = 64;
     public const double ActiveUnitThreshold = 0.01;
 
+    /// <summary>The feature network's features of the first <paramref name="count"/> rows of <paramref name="images"/>,
+    /// computed once per process for each network (by its SHA-256) and images tensor: the test split's and the training
+    /// slice's are the same for every model, so compare embeds them once, not once per model. Held as long as the
+    /// images tensor lives; the caller must not dispose them.</summary>
+    static Tensor SharedFeatures(FeatureNet net, string sha, Tensor images, long count)
+    {
+        var byNet = SharedFeatureCache.GetValue(images, _ => []);
+        lock (byNet)
+        {
+            if (!byNet.TryGetValue((sha, count), out var features))
+            {
+                features = net.EmbedAll(images.narrow(0, 0, count)).DetachFromDisposeScope();
+                byNet[(sha, count)] = features;
+            }
+            return features;
+        }
+    }
+
+    static readonly System.Runtime.CompilerServices.ConditionalWeakTable<Tensor, Dictionary<(string Net, long Count), Tensor>> SharedFeatureCache = new();
+
     public static Metrics Evaluate(Autoencoder model, Dataset data, EvaluationOptions options, IProgress<string>? progress = null)
     {
         options.Validate();
@@ -134,7 +154,7 @@ public static class Evaluator
             {
                 (netSha, netAccuracy) = (sha, accuracy);
                 progress?.Report("Fréchet distances: samples and reconstructions");
-                var real = net.EmbedAll(data.TestImages);
+                var real = SharedFeatures(net, sha, data.TestImages, n);
                 using var rng = new Generator((ulong)options.Seed + 5);
                 if (model.Prior is null) model.FitSampler(trainCodes!);
                 var z = model.SamplePrior(n, rng);
@@ -160,7 +180,7 @@ public static class Evaluator
                     }
                 }
                 reconFrechet = FeatureNet.FrechetDistance(net.EmbedAll(DecodeAll(model, testCodes.to(ScalarType.Float32))), real);
-                trainTest = FeatureNet.FrechetDistance(net.EmbedAll(data.TrainImages.narrow(0, 0, Math.Min(n, data.TrainCount))), real);
+                trainTest = FeatureNet.FrechetDistance(SharedFeatures(net, sha, data.TrainImages, Math.Min(n, data.TrainCount)), real);
             }
         }
 
