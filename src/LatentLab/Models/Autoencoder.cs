@@ -100,7 +100,7 @@ public abstract class Autoencoder : Module<Tensor, Tensor>
         var (z, logQ) = q.Sample(k, rng);                                        // [k, B, d], [k, B]
         long n = x.shape[0], d = z.shape[2];
         var logits = Decode(z.view(k * n, d)).view(k, n, -1);
-        var logPxGivenZ = Likelihood.LogBernoulliRows(logits, x.flatten(1));      // [k, B]
+        var logPxGivenZ = Likelihood.LogBernoulli(logits, x.flatten(1));          // [k, B]
         return (logPxGivenZ + prior.LogDensity(z) - logQ).MoveToOuterDisposeScope();
     }
 
