@@ -228,6 +228,7 @@ public static class Evaluator
         var parts = new List<Tensor>();
         for (long first = 0; first < input.shape[0]; first += batch)
         {
+            Runtime.TorchRuntime.CollectBetweenSteps();
             using var batchScope = NewDisposeScope();
             parts.Add(f(input.narrow(0, first, Math.Min(batch, input.shape[0] - first))).MoveToOuterDisposeScope());
         }

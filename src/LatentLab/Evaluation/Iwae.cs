@@ -28,6 +28,7 @@ public static class Iwae
         var running = full(n, double.NegativeInfinity, dtype: ScalarType.Float64);
         for (int done = 0; done < k; done += samplesPerChunk)
         {
+            Runtime.TorchRuntime.CollectBetweenSteps();
             using var chunkScope = NewDisposeScope();
             int s = Math.Min(samplesPerChunk, k - done);
             var logWeights = model.LogWeights(q, x, s, rng).to(ScalarType.Float64);     // [s, n]

@@ -36,6 +36,25 @@ public static class TorchRuntime
         if (s_threads > 0 && torch.get_num_threads() != s_threads) torch.set_num_threads(s_threads);
     }
 
+    /// <summary>Starts a young-generation collection here, on the computing thread between two steps, once a megabyte
+    /// has been allocated since the last one. Why: TorchSharp turns each number in a tensor expression (the 2 of
+    /// <c>z.pow(2)</c>, the implicit 1 of <c>a + b</c>) into a Scalar that nothing references once its handle has gone to
+    /// libtorch, so a collection that another thread (the progress display) starts while the native call runs can let
+    /// the finalizer free the c10::Scalar libtorch is reading: "Unknown scalar type" or "Expected false to be true" from
+    /// c10/core/Scalar.h, about once an hour in a long run here (dotnet/TorchSharp#1434 is the open fix). The young
+    /// generation's budget is tens of megabytes (19-82 MB measured on this machine), so with a collection at every
+    /// megabyte the other threads never fill it, and every collection starts where no native call is in flight.</summary>
+    public static void CollectBetweenSteps()
+    {
+        long allocated = GC.GetTotalAllocatedBytes(false);
+        if (allocated - s_allocatedAtCollect < CollectEvery) return;
+        GC.Collect(0, GCCollectionMode.Forced, blocking: true);
+        s_allocatedAtCollect = GC.GetTotalAllocatedBytes(false);
+    }
+
+    const long CollectEvery = 1 << 20;
+    static long s_allocatedAtCollect;
+
     public static LibraryVersions Versions() => new(
         LatentLab: typeof(TorchRuntime).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion.Split('+')[0] ?? "?",
         TorchSharp: typeof(torch).Assembly.GetName().Version?.ToString(3) ?? "?",

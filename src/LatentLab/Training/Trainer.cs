@@ -154,6 +154,7 @@ public sealed class Trainer : IDisposable
                 return TrainingOutcome.Interrupted;
             }
 
+            TorchRuntime.CollectBetweenSteps();
             using var scope = NewDisposeScope();
             long first = (long)batch * Config.BatchSize;
             long size = Math.Min(Config.BatchSize, TrainCount - first);
