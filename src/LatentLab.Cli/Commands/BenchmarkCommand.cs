@@ -126,7 +126,7 @@ public static class BenchmarkCommand
         const long seed = 0;
         using var binarizedTest = Binarization.FixedTestSplit(data.TestImages, seed);
         using var test = testSize is { } t && t < data.TestCount ? binarizedTest.narrow(0, 0, t) : binarizedTest.alias();
-        console.Out.MarkupLineInterpolated($"benchmark{(quick ? " (quick)" : "")}: {string.Join(", ", rows.Select(r => r.Name))} on dynamically binarized MNIST, log p(x) on {test.shape[0]:N0} test images binarized once, {threads} threads; results in {folder}");
+        console.Out.MarkupLineInterpolated($"benchmark{(quick ? " (quick)" : "")}: {string.Join(", ", rows.Select(r => r.Name))} on dynamically binarized MNIST, log p(x) on {test.shape[0]:N0} test images binarized once, {threads} {(threads == 1 ? "thread" : "threads")}; results in {folder}");
 
         var results = new List<(Row Row, int EpochsTrained, double TrainSeconds, double TestElbo, LikelihoodResult Likelihood, Evaluation.PlaneLikelihood? Exact)>();
         foreach (var row in rows)

@@ -73,7 +73,7 @@ public static class CompareCommand
         var models = presets.Select(m => m.ForImages(data.Shape)).ToList();
         var plans = models.Select(m => MakePlan(m, RunFolder.For(outRoot, data.Name, m.Name), training, retrain, iwaeK, frechet: data.HasLabels)).ToList();
         string datasetFolder = Path.GetFullPath(Path.Combine(outRoot, data.Name));
-        console.Out.MarkupLineInterpolated($"comparing {string.Join(", ", models.Select(m => m.Name))} on {data.Name} ({threads} threads, {precision.Name()}); results in {datasetFolder}");
+        console.Out.MarkupLineInterpolated($"comparing {string.Join(", ", models.Select(m => m.Name))} on {data.Name} ({threads} {(threads == 1 ? "thread" : "threads")}, {precision.Name()}); results in {datasetFolder}");
         foreach (var plan in plans) console.Out.MarkupLineInterpolated($"  {plan.Model.Name}: {plan.Why}");
 
         int batches = (int)((data.TrainCount + training.BatchSize - 1) / training.BatchSize);

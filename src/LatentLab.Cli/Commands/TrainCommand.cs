@@ -122,7 +122,7 @@ public static class TrainCommand
         evaluation = evaluation with { Precision = precision };
         using var trainer = new Trainer(model, training, dataset, folder, tensorBoard: !parse.GetValue(NoTensorBoardOption));
         console.Out.MarkupLineInterpolated(
-            $"training {model.Name} ({ModelRegistry.Describe(model)}, {trainer.Record().Parameters:N0} parameters) on {dataset.TrainCount:N0} {dataset.Name} images, {threads} threads, {precision.Name()}");
+            $"training {model.Name} ({ModelRegistry.Describe(model)}, {trainer.Record().Parameters:N0} parameters) on {dataset.TrainCount:N0} {dataset.Name} images, {threads} {(threads == 1 ? "thread" : "threads")}, {precision.Name()}");
 
         var outcome = TrainingOutcome.Completed;
         await TrainingDisplay.CreateProgress(console.Out).StartAsync(async ctx =>
