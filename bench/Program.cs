@@ -3,6 +3,7 @@
 //   dotnet run -c Release --project bench -- [--quick] [--threads N] [--epochs N] [--models a,b]
 //   dotnet run -c Release --project bench -- --image-folder     (reading 60,000 PNG files, then their cache)
 //   dotnet run -c Release --project bench -- --gemm             (product rates, float32 and bfloat16)
+//   dotnet run -c Release --project bench -- --plane RUN [--plane-whole]   (a 2-d VAE's exact log p(x) on the test split)
 //   [--precision fp32,bf16] [--no-pytorch]   (default: both formats, then PyTorch's vae_32d loop in both)
 //
 // (a) the GEMM "roofline": the time of exactly the matrix products one training step of each preset performs,
@@ -29,6 +30,11 @@ using var data = Dataset.Load(files);
 if (args.Contains("--gemm"))
 {
     GemmRates.Print();
+    return;
+}
+if (Array.IndexOf(args, "--plane") is var plane and >= 0 && plane + 1 < args.Length)
+{
+    PlaneBench.Run(args[plane + 1], data, args.Contains("--plane-whole"));
     return;
 }
 if (args.Contains("--image-folder"))

@@ -63,7 +63,7 @@ public static class PlaneIntegral
 
     /// <param name="surveyIntervals">The finest grid summed whole; MaxIntervals sums every grid whole (the reference the
     /// surveyed way is tested against).</param>
-    internal static PlaneLikelihood LogLikelihood(Autoencoder model, Tensor x, int surveyIntervals, IProgress<string>? progress = null, CancellationToken cancel = default)
+    public static PlaneLikelihood LogLikelihood(Autoencoder model, Tensor x, int surveyIntervals, IProgress<string>? progress = null, CancellationToken cancel = default)
     {
         if (!Applies(model)) throw new ArgumentException($"{model.Config.Name}: the plane integral needs a 2-d VAE with the Bernoulli likelihood", nameof(model));
         model.eval();
