@@ -46,7 +46,6 @@ public class MixedPrecisionTests
     [InlineData("vae_32d")]
     [InlineData("ae_32d")]
     [InlineData("vae_2d")]
-    [InlineData("vae_32d-conv")]
     public void Bf16StepsRoundLikeBfloat16AndTrainAlongsideFloat32(string name)
     {
         const double rounding = 1.0 / 256, drift = 0.01;
@@ -63,6 +62,13 @@ public class MixedPrecisionTests
         // Not identical: the products really ran in bfloat16.
         Assert.NotEqual(fp32[0].Loss, bf16[0].Loss);
     }
+
+    /// <summary>The same for the convolutional preset, where libtorch's bfloat16 convolutions are right on this CPU
+    /// (<see cref="Bf16ConvolutionFactAttribute"/>: on an AMD EPYC of family 26 some outputs of a one-channel transposed
+    /// convolution are wrong, and this test failed there by 0.5-1.7 % at the same weights).</summary>
+    [Bf16ConvolutionFact]
+    public void Bf16StepsOfTheConvPresetRoundLikeBfloat16AndTrainAlongsideFloat32() =>
+        Bf16StepsRoundLikeBfloat16AndTrainAlongsideFloat32("vae_32d-conv");
 
     /// <summary>Per step: the training model's loss, and the float32 masters' loss on the same batch and noise (the same
     /// number for a float32 run).</summary>
