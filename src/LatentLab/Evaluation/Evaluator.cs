@@ -64,7 +64,7 @@ public static class Evaluator
                 using var noGradient = no_grad();
                 using var exactScope = NewDisposeScope();
                 progress?.Report("exact log p(x): the box over the plane");
-                exact = PlaneIntegral.LogLikelihood(model, options.Binarize ? Binarization.FixedTestSplit(data.TestImages, options.Seed) : data.TestImages, progress);
+                exact = PlaneIntegral.LogLikelihood(model, TestImages(data, options), progress);
             }
             double exactSeconds = stopwatch.Elapsed.TotalSeconds;
             using var twin = model.Twin(ScalarType.BFloat16);
@@ -80,7 +80,7 @@ public static class Evaluator
         using var noGrad = no_grad();
         using var scope = NewDisposeScope();
         bool variational = model.IsVariational;
-        var x = options.Binarize ? Binarization.FixedTestSplit(data.TestImages, options.Seed) : data.TestImages;
+        var x = TestImages(data, options);
         long n = x.shape[0];
 
         progress?.Report("reconstructions");
@@ -224,6 +224,10 @@ public static class Evaluator
             Cpu: Runtime.Cpu.Current,
             TestLogPxExact: plane?.Mean, TestLogPxExactError: plane?.MaxChange, SampleFrechetBySampler: bySampler, Disentanglement: disentanglement) { ExactPerImage = plane };
     }
+
+    /// <summary>The test split as the options read it: binarized once with their seed, or as it is.</summary>
+    static Tensor TestImages(Dataset data, EvaluationOptions options) =>
+        options.Binarize ? Binarization.FixedTestSplit(data.TestImages, options.Seed) : data.TestImages;
 
     /// <summary>Makes sure <paramref name="model"/> has something to sample from: an AE without a fitted sampler gets
     /// one, fitted to its codes of <paramref name="data"/>'s training images.</summary>
