@@ -119,7 +119,11 @@ public static class BenchmarkCommand
         int warmup = parse.GetValue(KlWarmupOption), validation = parse.GetValue(ValidationOption), patience = parse.GetValue(PatienceOption);
         string outRoot = PathChecks.WritableFolder(parse.GetValue(OutOption)!, "--out");
         int threads = TorchRuntime.ConfigureThreads(parse.GetValue(ThreadsOption));
-        var precision = CommonOptions.ChoosePrecision(console.Out, precisionChoice);
+        // Per kind of row: auto takes float32 for the conv row where libtorch's bfloat16 transposed convolution is wrong.
+        var precisions = rows.Select(r => r.Model.Arch == Architecture.Conv).Distinct()
+            .ToDictionary(conv => conv, conv => Runtime.Precisions.Choose(precisionChoice, conv));
+        foreach (var (conv, (format, why)) in precisions)
+            CommonOptions.Announce(console.Out, format, precisions.Count == 1 ? why : $"{(conv ? "conv row" : "other rows")}: {why}");
         string folder = Path.Combine(outRoot, FolderName);
 
         using var data = await new DatasetChoice(DatasetCatalog.Mnist.Name, new ImageFolderOptions()).LoadAsync(console, parse.GetValue(DataDirOption), cancel);
@@ -132,6 +136,7 @@ public static class BenchmarkCommand
         foreach (var row in rows)
         {
             var config = row.Model.ForImages(data.Shape);
+            var precision = precisions[config.Arch == Architecture.Conv].Precision;
             // Each training recipe in a folder of its own, so that a finished run is never resumed with another one.
             string recipe = (schedule == LrSchedule.Cosine ? "-cosine" : "") + (warmup > 0 ? $"-warmup{Math.Min(warmup, row.Epochs)}" : "") +
                             (validation > 0 ? $"-val{validation}" + (patience > 0 ? $"-patience{patience}" : "") : "") + (precision == Runtime.Precision.Bf16 ? "-bf16" : "");

@@ -120,10 +120,11 @@ public static class CommonOptions
         DefaultValueFactory = _ => "auto",
     };
 
-    /// <summary>Resolves <c>--precision</c> and prints what was chosen and why ("precision: bf16 (auto: ...)").</summary>
-    public static Runtime.Precision ChoosePrecision(Spectre.Console.IAnsiConsole console, Runtime.PrecisionChoice choice)
+    /// <summary>Resolves <c>--precision</c> for models with convolution layers or without, and prints what was chosen
+    /// and why ("precision: bf16 (auto: ...)").</summary>
+    public static Runtime.Precision ChoosePrecision(Spectre.Console.IAnsiConsole console, Runtime.PrecisionChoice choice, bool convolutional)
     {
-        var (precision, reason) = Runtime.Precisions.Choose(choice);
+        var (precision, reason) = Runtime.Precisions.Choose(choice, convolutional);
         Announce(console, precision, reason);
         return precision;
     }

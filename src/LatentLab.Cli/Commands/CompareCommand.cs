@@ -66,7 +66,7 @@ public static class CompareCommand
         var visualize = new VisualizeOptions(parse.GetValue(TsnePointsOption)).Validate();
         bool retrain = parse.GetValue(RetrainOption);
         int threads = TorchRuntime.ConfigureThreads(parse.GetValue(ThreadsOption));
-        var precision = CommonOptions.ChoosePrecision(console.Out, precisionChoice);
+        var precision = CommonOptions.ChoosePrecision(console.Out, precisionChoice, convolutional: presets.Any(m => m.Arch == Models.Architecture.Conv));
         training = training with { Precision = precision };
 
         using var data = await choice.LoadAsync(console, parse.GetValue(DataDirOption), cancel);

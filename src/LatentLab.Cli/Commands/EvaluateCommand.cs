@@ -38,7 +38,7 @@ public static class EvaluateCommand
             var options = new EvaluationOptions(parse.GetValue(IwaeKOption), located.Record.Training.Seed,
                 parse.GetValue(BinarizeOption) || located.Record.Training.Binarize, CommonOptions.FeatureNets(parse.GetValue(DataDirOption))).Validate();
             using var run = await TrainedRun.OpenAsync(console, located, parse.GetValue(DataDirOption), parse.GetValue(ThreadsOption), cancel);
-            var (precision, why) = asked is { } choice ? Runtime.Precisions.Choose(choice)
+            var (precision, why) = asked is { } choice ? Runtime.Precisions.Choose(choice, located.Record.Model.Arch == Models.Architecture.Conv)
                 : (located.Record.Training.Precision, "the run's own, from its config.json");
             CommonOptions.Announce(console.Out, precision, why);
             Run(console, run.Model, run.Data, run.Folder, options with { Precision = precision });

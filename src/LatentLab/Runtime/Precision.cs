@@ -62,6 +62,23 @@ public static class Precisions
 
     static double? _measured;
 
+    /// <summary>As <see cref="Choose(PrecisionChoice, IReadOnlySet{string}?, Func{double}?)"/>, for a model with
+    /// convolution layers or without: where libtorch's bfloat16 transposed convolution is wrong on this CPU
+    /// (<see cref="Bf16Convolution"/>), auto takes float32 for a conv model, and bf16 asked for is kept with the fault
+    /// named in the reason. <paramref name="convolutionError"/> replaces the probe (measured only for a conv model that
+    /// would otherwise compute in bfloat16).</summary>
+    public static (Precision Precision, string Reason) Choose(PrecisionChoice choice, bool convolutional, IReadOnlySet<string>? flags = null,
+        Func<double>? bf16Speedup = null, Func<double>? convolutionError = null)
+    {
+        var (precision, reason) = Choose(choice, flags, bf16Speedup);
+        if (!convolutional || precision != Precision.Bf16) return (precision, reason);
+        double error = (convolutionError ?? Bf16Convolution.LargestError)();
+        if (error <= Bf16Convolution.Bound) return (precision, reason);
+        return choice == PrecisionChoice.Auto
+            ? (Precision.Fp32, $"auto: {Bf16Convolution.Fault(error)}; a conv model computes in float32 here")
+            : (Precision.Bf16, $"asked for; warning: {Bf16Convolution.Fault(error)}, so a conv model's bfloat16 outputs are wrong here");
+    }
+
     /// <summary>bfloat16's product rate over float32's on this machine, for a 128 x 784 by 784 x 512 product (the
     /// presets' largest layer at batch 128): after warm-up, 9 rounds of 10 products in each format, the formats
     /// alternating round by round, and the best round of each; about 100 ms, measured once per process.</summary>
