@@ -53,10 +53,10 @@ public sealed class GaussianMixtureSampler : Priors.Prior
             var counts = responsibilities.sum([0]) + 1e-300;                                   // [K]
             var newMeans = responsibilities.t().mm(x) / counts.unsqueeze(1);                   // [K, d]
             var sums = zeros(components, d, d, dtype: ScalarType.Float64);
-            for (long row = 0; row < n; row += Rows)
+            for (long row = 0, size = Rows(components, d); row < n; row += size)
             {
                 using var block = NewDisposeScope();
-                long rows = Math.Min(Rows, n - row);
+                long rows = Math.Min(size, n - row);
                 var diff = x.narrow(0, row, rows).unsqueeze(0) - newMeans.unsqueeze(1);        // [K, rows, d]
                 var weighted = diff * responsibilities.narrow(0, row, rows).t().unsqueeze(2);
                 sums.add_(weighted.transpose(1, 2).bmm(diff));
@@ -81,11 +81,12 @@ public sealed class GaussianMixtureSampler : Priors.Prior
             covariances.to(ScalarType.Float64).clone().DetachFromDisposeScope(), cholesky.DetachFromDisposeScope());
     }
 
-    /// <summary>The rows of points a block of the E and M steps takes: [K, 1024, d] float64 temporaries of 2.6 MB at K = 10
-    /// and d = 32. Whole-data temporaries ([K, n, d], 154 MB for 60,000 codes) cost more in page faults than in arithmetic:
-    /// a 32-d fit on MNIST's 60,000 codes took 311 s that way and 21 s in blocks (AMD EPYC, 2026-12-02), the same
-    /// parameters to 2e-11.</summary>
-    const long Rows = 1024;
+    /// <summary>The rows of points a block of the E and M steps takes: enough for [K, rows, d] float64 temporaries of about
+    /// 2.6 MB (1,024 rows at K = 10 and d = 32). Whole-data temporaries ([K, n, d], 154 MB for 60,000 32-d codes) cost more
+    /// in page faults than in arithmetic: a 32-d fit on MNIST's 60,000 codes took 311 s that way and 20 s in blocks (AMD
+    /// EPYC, 2026-12-02), the same parameters to 2e-11. Blocks of 1,024 rows for 2-d codes paid for the operations' count
+    /// instead (10.6 s against 5.1 whole); sized by K d, 3.4 s.</summary>
+    static long Rows(long components, long d) => Math.Max(1024, (1 << 15) * 10 / (components * d));
 
     /// <summary>log w_k + log N(x_i; m_k, L_k L_k') for points [n, d], weights [K], means [K, d] and Cholesky factors
     /// [K, d, d], written into <paramref name="into"/> [n, K] block by block: the Mahalanobis term as |L_k^-1 (x_i - m_k)|^2
@@ -98,10 +99,10 @@ public sealed class GaussianMixtureSampler : Priors.Prior
         var inverseT = linalg.solve_triangular(cholesky, eyes, upper: false).transpose(1, 2).contiguous();    // [K, d, d] L^-T
         var logDet = 2 * cholesky.diagonal(0, 1, 2).log().sum([1]);                                         // [K]
         var constant = (-0.5 * (logDet + d * Log2PiConst) + weights.log()).unsqueeze(1);                    // [K, 1]
-        for (long row = 0; row < n; row += Rows)
+        for (long row = 0, size = Rows(k, d); row < n; row += size)
         {
             using var block = NewDisposeScope();
-            long rows = Math.Min(Rows, n - row);
+            long rows = Math.Min(size, n - row);
             var solved = (x.narrow(0, row, rows).unsqueeze(0) - means.unsqueeze(1)).bmm(inverseT);           // [K, rows, d]
             into.narrow(0, row, rows).copy_(solved.mul_(solved).sum([2]).mul_(-0.5).add_(constant).t());
         }
