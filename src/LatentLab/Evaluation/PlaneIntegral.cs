@@ -108,7 +108,7 @@ public static class PlaneIntegral
                 added = LogSumOverSupport(model, subset, points, cells, support.index_select(0, index), intervals);
             }
             var previous = running.index_select(0, index);
-            var updated = stack([previous, added]).logsumexp(0);
+            var updated = LogAdd(previous, added);
             running.index_copy_(0, index, updated);
             double logArea = Math.Log((hi[0] - lo[0]) / intervals) + Math.Log((hi[1] - lo[1]) / intervals);
             var values = (updated + logArea).data<double>().ToArray();
@@ -250,12 +250,12 @@ public static class PlaneIntegral
                 long m = Math.Min(ImagesPerChunk, n - i);
                 var logJoint = (images.narrow(0, i, m).mm(logits.t()) + offset).to(ScalarType.Float64);   // [m, P]
                 var slice = running.narrow(0, i, m);
-                slice.copy_(stack([slice, logJoint.logsumexp(1)]).logsumexp(0));
+                slice.copy_(LogAdd(slice, logJoint.logsumexp(1)));
                 var peak = logJoint.amax([1], keepdim: true);
                 var mass = zeros(m, Cells * Cells, dtype: ScalarType.Float64)
                     .scatter_add_(1, where.unsqueeze(0).expand(m, -1), (logJoint - peak).exp());
                 var seen = cellMass.narrow(0, i, m);
-                seen.copy_(stack([seen, (mass.log() + peak).to(ScalarType.Float32)]).logsumexp(0));
+                seen.copy_(LogAdd(seen, (mass.log() + peak).to(ScalarType.Float32)));
             }
         }
         return running.MoveToOuterDisposeScope();
@@ -303,13 +303,16 @@ public static class PlaneIntegral
                     long m = Math.Min(ImagesPerChunk, mine.shape[0] - i);
                     var logJoint = (mine.narrow(0, i, m).mm(logits.t()) + offset).to(ScalarType.Float64);   // [m, P]
                     var slice = sums.narrow(0, i, m);
-                    slice.copy_(stack([slice, logJoint.logsumexp(1)]).logsumexp(0));
+                    slice.copy_(LogAdd(slice, logJoint.logsumexp(1)));
                 }
             }
-            running.index_copy_(0, who, stack([running.index_select(0, who), sums]).logsumexp(0));
+            running.index_copy_(0, who, LogAdd(running.index_select(0, who), sums));
         }
         return running.MoveToOuterDisposeScope();
     }
+
+    /// <summary>log(e^a + e^b), elementwise: how a running log-sum takes in another.</summary>
+    static Tensor LogAdd(Tensor a, Tensor b) => stack([a, b]).logsumexp(0);
 
     /// <summary>The decoded logits l [P, pixels] of <paramref name="z"/> [P, 2] and what log p(x|z) + log p(z) adds to
     /// x . l for any image: log p(z) - sum softplus(l), [P].</summary>
