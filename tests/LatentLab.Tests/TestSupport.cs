@@ -30,7 +30,10 @@ public static class Fixtures
 /// <summary>Runs a real `latent` command line in-process, recording what it prints on stdout and stderr.</summary>
 public static class LatentCommand
 {
-    public static async Task<(int Exit, string Out, string Error)> RunAsync(params string[] args)
+    public static Task<(int Exit, string Out, string Error)> RunAsync(params string[] args) => RunAsync(args, CancellationToken.None);
+
+    /// <summary>The same, stopped as Ctrl-C stops it when <paramref name="cancel"/> is cancelled.</summary>
+    public static async Task<(int Exit, string Out, string Error)> RunAsync(string[] args, CancellationToken cancel)
     {
         var output = new StringWriter();
         var error = new StringWriter();
@@ -45,7 +48,7 @@ public static class LatentCommand
         int threads = TorchSharp.torch.get_num_threads();
         try
         {
-            int exit = await LatentLab.Cli.LatentCli.RunAsync(args, new LatentLab.Cli.Ui.CliConsole(console, error), CancellationToken.None);
+            int exit = await LatentLab.Cli.LatentCli.RunAsync(args, new LatentLab.Cli.Ui.CliConsole(console, error), cancel);
             return (exit, output.ToString(), error.ToString());
         }
         finally

@@ -34,6 +34,10 @@ public static class CompareCommand
     static readonly Option<string?> ArchOption = CommonOptions.Arch();
     static readonly Option<bool> NoTensorBoardOption = CommonOptions.NoTensorBoard();
     static readonly Option<string> PrecisionOption = CommonOptions.Precision();
+    static readonly Option<int?> JobsOption = new("--jobs") { Description = "Models trained, evaluated and drawn at once, each in a process of its own (default: one per core, or cores / --threads; 1: one after another in this process)" };
+    static readonly Option<bool> WorkerOption = new("--worker") { Hidden = true, Description = "Run one model's training, evaluation and figures for a parent compare, writing progress lines for it" };
+    /// <summary>The options a parent does not pass to its workers: it gives each its model and thread count.</summary>
+    static readonly string[] NotPassedToWorkers = ["--models", "--threads", "--jobs", "--worker"];
 
     // Rough cost of each step in epochs of training, for the overall progress bar.
     const double EvaluationUnits = 1.5, VisualizationUnits = 3;
@@ -41,7 +45,7 @@ public static class CompareCommand
     public static Command Create(CliConsole console)
     {
         var command = new Command("compare", "Train, evaluate and draw the models, then write comparison.json, report.md and report.html");
-        Option[] options = [ DatasetOption, EpochsOption, ModelsOption, RetrainOption, OutOption, DataDirOption, ThreadsOption, IwaeKOption, TsnePointsOption, SeedOption, ArchOption, NoTensorBoardOption, PrecisionOption, .. DatasetChoice.FolderFlags()];
+        Option[] options = [ DatasetOption, EpochsOption, ModelsOption, RetrainOption, OutOption, DataDirOption, ThreadsOption, IwaeKOption, TsnePointsOption, SeedOption, ArchOption, NoTensorBoardOption, PrecisionOption, JobsOption, WorkerOption, .. DatasetChoice.FolderFlags()];
         foreach (var option in options)
             command.Add(option);
         command.SetAction((parse, cancel) => RunAsync(parse, console, cancel));
@@ -65,21 +69,49 @@ public static class CompareCommand
         new EvaluationOptions(iwaeK).Validate();
         var visualize = new VisualizeOptions(parse.GetValue(TsnePointsOption)).Validate();
         bool retrain = parse.GetValue(RetrainOption);
+        bool worker = parse.GetValue(WorkerOption);
+        if (worker && presets.Count != 1) throw new LatentLabException("--worker runs one model: give --models one name");
+        // A worker's lines are read by its parent: none may wrap; what its parent has said already, it does not repeat.
+        if (worker) console.Out.Profile.Width = 4096;
+        var preamble = worker ? console with { Out = CompareWorkers.Silent() } : console;
         int threads = TorchRuntime.ConfigureThreads(parse.GetValue(ThreadsOption));
-        var precision = CommonOptions.ChoosePrecision(console.Out, precisionChoice, convolutional: presets.Any(m => m.Arch == Models.Architecture.Conv));
+        var precision = CommonOptions.ChoosePrecision(preamble.Out, precisionChoice, convolutional: presets.Any(m => m.Arch == Models.Architecture.Conv));
         training = training with { Precision = precision };
 
-        using var data = await choice.LoadAsync(console, parse.GetValue(DataDirOption), cancel);
+        using var data = await choice.LoadAsync(preamble, parse.GetValue(DataDirOption), cancel);
         var models = presets.Select(m => m.ForImages(data.Shape)).ToList();
         var plans = models.Select(m => MakePlan(m, RunFolder.For(outRoot, data.Name, m.Name), training, retrain, iwaeK, frechet: data.HasLabels)).ToList();
         string datasetFolder = Path.GetFullPath(Path.Combine(outRoot, data.Name));
-        console.Out.MarkupLineInterpolated($"comparing {string.Join(", ", models.Select(m => m.Name))} on {data.Name} ({threads} {(threads == 1 ? "thread" : "threads")}, {precision.Name()}); results in {datasetFolder}");
-        foreach (var plan in plans) console.Out.MarkupLineInterpolated($"  {plan.Model.Name}: {plan.Why}");
+        preamble.Out.MarkupLineInterpolated($"comparing {string.Join(", ", models.Select(m => m.Name))} on {data.Name} ({threads} {(threads == 1 ? "thread" : "threads")}, {precision.Name()}); results in {datasetFolder}");
+        foreach (var plan in plans) preamble.Out.MarkupLineInterpolated($"  {plan.Model.Name}: {plan.Why}");
+        var stages = new StageClock();
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+
+        var pending = plans.Where(p => p.Train || p.Evaluate || p.Visualize).Select(p => p.Model.Name).ToList();
+        int jobs = worker ? 1 : Jobs(parse.GetValue(JobsOption), parse.GetValue(ThreadsOption), pending.Count);
+        if (jobs > 1)
+        {
+            // Each model's own work in a process of its own; what is left here (the codes against N(0, I), the
+            // explorers, the figures side by side, the reports) reads their folders.
+            int workerThreads = parse.GetValue(ThreadsOption) ?? Math.Max(1, Environment.ProcessorCount / jobs);
+            console.Out.MarkupLineInterpolated($"{pending.Count} models to train, evaluate or draw, {jobs} at once, each in a process of its own with {workerThreads} {(workerThreads == 1 ? "thread" : "threads")}");
+            var outcome = await CompareWorkers.RunAsync(parse, console, pending, jobs, workerThreads, NotPassedToWorkers, stages, cancel);
+            if (outcome.Failure is { } failure)
+            {
+                console.WriteError(failure);
+                return outcome.ExitCode;
+            }
+            if (outcome.Interrupted)
+            {
+                console.Error.WriteLine("latent: interrupted; run the same command again to continue where it stopped.");
+                return ExitCodes.Interrupted;
+            }
+            console.Out.MarkupLineInterpolated($"{pending.Count} models done in {clock.Elapsed.TotalSeconds:0.0} s, {jobs} at once (their stages below add up the time each spent)");
+            plans = models.Select(m => MakePlan(m, RunFolder.For(outRoot, data.Name, m.Name), training, retrain: false, iwaeK, frechet: data.HasLabels)).ToList();
+        }
 
         int batches = (int)((data.TrainCount + training.BatchSize - 1) / training.BatchSize);
         double Units(Plan p) => (p.Train ? RemainingEpochs(p, training) : 0) + (p.Evaluate ? EvaluationUnits : 0) + (p.Visualize ? VisualizationUnits : 0) + 0.2;
-        var clock = System.Diagnostics.Stopwatch.StartNew();
-        var stages = new StageClock();
         bool interrupted = false;
         var results = new List<ModelResult>();
         var explorers = new List<ExplorerModel>();
@@ -90,10 +122,12 @@ public static class CompareCommand
 
         try
         {
-            await TrainingDisplay.CreateProgress(console.Out).StartAsync(async ctx =>
+            // A worker's bars are drawn by its parent, from the progress lines it writes.
+            await TrainingDisplay.CreateProgress(worker ? CompareWorkers.Silent() : console.Out).StartAsync(async ctx =>
             {
                 var overall = ctx.AddTask("all models", maxValue: Math.Max(plans.Sum(Units), 1e-9));
                 var current = ctx.AddTask("starting", maxValue: 1);
+                using var reporter = worker ? new CompareWorkers.Reporter(console.Out, overall, current) : null;
                 double done = 0;
                 foreach (var plan in plans)
                 {
@@ -143,6 +177,8 @@ public static class CompareCommand
                         overall.Value = done;
                     }
                     current.IsIndeterminate = false;
+                    // A worker's model is done: its parent measures the codes and draws the rest.
+                    if (worker) { done += 0.2; overall.Value = done; continue; }
                     current.Description = $"{name}: measuring the codes against N(0, I)";
                     stages.Enter("codes against N(0, I) and the explorer");
                     double gap = PriorGap.Measure(model, data.TestImages, record.Training.Seed);
@@ -155,6 +191,7 @@ public static class CompareCommand
                     overall.Value = done;
                     if (cancel.IsCancellationRequested) { interrupted = true; return; }
                 }
+                if (worker) return;
                 current.Description = "drawing the models side by side";
                 var runs = plans.Zip(results, loaded).Select(p => new ComparedRun(p.First.Model.Name, p.Third,
                     History.Read(p.First.Folder.HistoryPath), p.Second.Metrics, p.Second.PriorGapNats)).ToList();
@@ -174,6 +211,11 @@ public static class CompareCommand
         {
             console.Error.WriteLine("latent: interrupted; run the same command again to continue where it stopped.");
             return ExitCodes.Interrupted;
+        }
+        if (worker)
+        {
+            console.Out.WriteLine(CompareWorkers.StagesLine(stages));
+            return ExitCodes.Success;
         }
 
         stages.Enter("reports");
@@ -226,6 +268,14 @@ public static class CompareCommand
             _ => "; evaluated and drawn",
         };
         return new Plan(model, folder, completed, train, resume, evaluate, visualize, why);
+    }
+
+    /// <summary>Models at once: --jobs, else one per core (or cores / --threads), never more than there are models to do.</summary>
+    static int Jobs(int? jobs, int? threads, int pending)
+    {
+        if (jobs is < 1 or > 64) throw new LatentLabException($"--jobs must be between 1 and 64, got {jobs}");
+        int wanted = jobs ?? Math.Max(1, Environment.ProcessorCount / (threads ?? 1));
+        return Math.Max(1, Math.Min(wanted, pending));
     }
 
     static double RemainingEpochs(Plan plan, TrainingConfig training) =>

@@ -201,7 +201,6 @@ public static class SweepCommand
         Directory.CreateDirectory(logs);
         console.Out.MarkupLineInterpolated($"sweep {plan.Name}: {todo.Count} of {plan.Points.Count} points to run, {parallel} at once, {threads} thread(s) each; each point's output in {logs}/");
         var failed = new List<(int Index, int Exit)>();
-        var (program, prefix) = SelfCommand();
         string outRoot = Path.GetFullPath(parse.GetValue(OutOption)!);
         string? dataDir = parse.GetValue(DataDirOption) is { } d ? Path.GetFullPath(d) : null;
 
@@ -217,10 +216,10 @@ public static class SweepCommand
                     try
                     {
                         if (cancel.IsCancellationRequested) return;
-                        var args = new List<string>(prefix) { "sweep", "run", plan.Name, "--index", point.Index.ToString(CultureInfo.InvariantCulture),
+                        var args = new List<string> { "sweep", "run", plan.Name, "--index", point.Index.ToString(CultureInfo.InvariantCulture),
                             "--dataset", plan.Dataset, "--out", outRoot, "--threads", threads.ToString(CultureInfo.InvariantCulture) };
                         if (dataDir is not null) args.AddRange(["--data-dir", dataDir]);
-                        int exit = await RunChildAsync(program, args, Path.Combine(logs, $"{point.Index:D3}.log"), cancel);
+                        int exit = await RunChildAsync(args, Path.Combine(logs, $"{point.Index:D3}.log"), cancel);
                         lock (failed)
                         {
                             if (exit != 0) failed.Add((point.Index, exit));
@@ -299,34 +298,12 @@ public static class SweepCommand
         return ExitCodes.Success;
     }
 
-    /// <summary>How to start this same latent again: the dotnet host and latent.dll (an installed tool has it too).</summary>
-    internal static (string Program, IReadOnlyList<string> Prefix) SelfCommand()
+    static async Task<int> RunChildAsync(IReadOnlyList<string> args, string logPath, CancellationToken cancel)
     {
-        string dll = typeof(SweepCommand).Assembly.Location;
-        string host = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } h && File.Exists(h) ? h
-            : Environment.ProcessPath is { } p && Path.GetFileNameWithoutExtension(p) == "dotnet" ? p
-            : "dotnet";
-        return (host, [dll]);
-    }
-
-    static async Task<int> RunChildAsync(string program, IReadOnlyList<string> args, string logPath, CancellationToken cancel)
-    {
-        var start = new ProcessStartInfo(program) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var a in args) start.ArgumentList.Add(a);
-        start.Environment.Remove(KubernetesIndex);
-        start.Environment.Remove(SlurmIndex);
-        using var process = Process.Start(start) ?? throw new InvalidOperationException($"could not start {program}");
         await using var log = new StreamWriter(logPath, append: true);
         var gate = new object();
-        void Write(string? line) { if (line is null) return; lock (gate) log.WriteLine(line); }
-        process.OutputDataReceived += (_, e) => Write(e.Data);
-        process.ErrorDataReceived += (_, e) => Write(e.Data);
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-        using (cancel.Register(() => { try { if (!process.HasExited) Process.Start("kill", ["-TERM", process.Id.ToString(CultureInfo.InvariantCulture)])?.WaitForExit(); } catch (InvalidOperationException) { } }))
-            await process.WaitForExitAsync(CancellationToken.None);
-        process.WaitForExit();
-        return process.ExitCode;
+        void Write(string line) { lock (gate) log.WriteLine(line); }
+        return await SelfProcess.RunAsync(args, Write, Write, cancel, unsetVariables: [KubernetesIndex, SlurmIndex]);
     }
 
     // ---- export ----
@@ -356,7 +333,7 @@ public static class SweepCommand
             }
             case "slurm":
             {
-                var (program, prefix) = SelfCommand();
+                var (program, prefix) = SelfProcess.Command();
                 string latent = parse.GetValue(CommandOption) ?? string.Join(" ", new[] { program }.Concat(prefix).Select(SweepExport.ShellQuote));
                 var script = SweepExport.SlurmScript(plan, latent, parallel, parse.GetValue(ResultsOption) ?? outRoot,
                     parse.GetValue(JobDataOption) ?? dataDir ?? DataDirectory.Resolve(null), Path.Combine(folder, "logs"));

@@ -37,6 +37,20 @@ public sealed class StageClock
         _since = now;
     }
 
+    /// <summary>Counts <paramref name="seconds"/> to a stage measured elsewhere (a child process's).</summary>
+    public void Add(string group, string part, double seconds)
+    {
+        if (!_groups.Contains(group)) _groups.Add(group);
+        _seconds[(group, part)] = _seconds.GetValueOrDefault((group, part)) + seconds;
+    }
+
+    /// <summary>Every stage's seconds so far, for <see cref="Add"/> in another process.</summary>
+    public IReadOnlyList<(string Group, string Part, double Seconds)> Stages()
+    {
+        Stop();
+        return _groups.SelectMany(g => _seconds.Where(kv => kv.Key.Group == g).Select(kv => (g, kv.Key.Part, kv.Value))).ToList();
+    }
+
     /// <summary>Seconds spent in <paramref name="group"/>, all its parts.</summary>
     public double Seconds(string group) => _seconds.Where(kv => kv.Key.Group == group).Sum(kv => kv.Value);
 

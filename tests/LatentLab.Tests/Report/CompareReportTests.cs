@@ -7,7 +7,8 @@ using LatentLab.Storage;
 
 namespace LatentLab.Tests.Report;
 
-/// <summary>Runs <c>latent compare --epochs 1</c> on the committed MNIST slice once, for all tests of this class.</summary>
+/// <summary>Runs <c>latent compare --epochs 1</c> on the committed MNIST slice once, for all tests of this class: its four
+/// models two at once, each in a worker process of one thread (what compare does by default on two cores).</summary>
 public sealed class CompareFixture : IDisposable
 {
     public TempDir Dir { get; } = new();
@@ -17,9 +18,11 @@ public sealed class CompareFixture : IDisposable
 
     public CompareFixture()
     {
-        (Exit, Output, _) = LatentCommand.Run("compare", "--epochs", "1", "--data-dir", Fixtures.MnistSliceFolder, "--out", Dir.Path,
-            "--iwae-k", "5", "--tsne-points", "60");
+        (Exit, Output, _) = LatentCommand.Run([.. Arguments(Dir.Path), "--jobs", "2"]);
     }
+
+    public static string[] Arguments(string outFolder) =>
+        ["compare", "--epochs", "1", "--data-dir", Fixtures.MnistSliceFolder, "--out", outFolder, "--iwae-k", "5", "--tsne-points", "60", "--threads", "1"];
 
     public void Dispose() => Dir.Dispose();
 }
@@ -133,14 +136,48 @@ public class CompareReportTests(CompareFixture run) : IClassFixture<CompareFixtu
         }
     }
 
+    /// <summary>The fixture's models ran two at once in worker processes; one after another in this process, each with the
+    /// same one thread, they give the same numbers to the last digit: a worker is the same computation, not an approximation
+    /// of it (each model's arithmetic is fixed by its seed and its thread count).</summary>
+    [Fact]
+    public async Task TwoAtOnceGiveTheNumbersOfOneAfterAnother()
+    {
+        Assert.True(run.Exit == 0, run.Output);
+        Assert.Contains("4 models to train, evaluate or draw, 2 at once, each in a process of its own with 1 thread", System.Text.RegularExpressions.Regex.Replace(run.Output, @"\s+", " "));
+        using var dir = new TempDir();
+        var (exit, output, error) = await LatentCommand.RunAsync([.. CompareFixture.Arguments(dir.Path), "--jobs", "1"]);
+        Assert.True(exit == 0, error);
+        Assert.DoesNotContain("at once", output);
+        Assert.Matches(@"time by stage: training \d+\.\d s \(.*\); evaluation \d+\.\d s", System.Text.RegularExpressions.Regex.Replace(output, @"\s+", " "));
+
+        static Dictionary<string, JsonElement> ComparedModels(string folder) => JsonDocument.Parse(File.ReadAllText(Path.Combine(folder, "mnist", Comparison.FileName)))
+            .RootElement.GetProperty("models").EnumerateArray().ToDictionary(m => m.GetProperty("name").GetString()!);
+        var together = ComparedModels(run.Dir.Path);
+        var apart = ComparedModels(dir.Path);
+        Assert.Equal(together.Keys.Order(), apart.Keys.Order());
+        int compared = 0;
+        foreach (var (name, model) in together)
+            foreach (var metric in model.GetProperty("metrics").EnumerateObject().Where(m => m.Name != "eval_seconds"))
+            {
+                Assert.True(metric.Value.GetRawText() == apart[name].GetProperty("metrics").GetProperty(metric.Name).GetRawText(),
+                    $"{name} {metric.Name}: {metric.Value.GetRawText()} two at once, {apart[name].GetProperty("metrics").GetProperty(metric.Name).GetRawText()} one after another");
+                compared++;
+            }
+        Assert.True(compared > 80, $"only {compared} metrics compared");
+        foreach (var name in Models)
+            Assert.Equal(File.ReadAllText(Path.Combine(run.DatasetFolder, name, "history.csv")).Split('\n').Select(WithoutSeconds),
+                File.ReadAllText(Path.Combine(dir.Path, "mnist", name, "history.csv")).Split('\n').Select(WithoutSeconds));
+        static string WithoutSeconds(string row) => string.Join(',', row.Split(',').Where((_, i) => i != 5));
+    }
+
     [Fact]
     public async Task RunningAgainRedoesNothingThatIsDone()
     {
         var model = Path.Combine(run.DatasetFolder, "vae_2d", "model.safetensors");
         var before = File.GetLastWriteTimeUtc(model);
-        var (exit, output, _) = await LatentCommand.RunAsync("compare", "--epochs", "1", "--data-dir", Fixtures.MnistSliceFolder, "--out", run.Dir.Path,
-            "--iwae-k", "5", "--tsne-points", "60");
+        var (exit, output, _) = await LatentCommand.RunAsync(CompareFixture.Arguments(run.Dir.Path));
         Assert.Equal(0, exit);
+        Assert.DoesNotContain("at once", output);   // nothing left for a worker
         foreach (var name in Models) Assert.Contains($"{name}: trained (1 epoch); evaluated and drawn", output);
         Assert.Equal(before, File.GetLastWriteTimeUtc(model));
     }
