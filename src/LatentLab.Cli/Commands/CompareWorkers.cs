@@ -108,6 +108,8 @@ static class CompareWorkers
 
         if (failed is { } f)
         {
+            // A bug in a worker keeps its stack trace, as it would have in one process.
+            if (f.Exit == ExitCodes.InternalError) foreach (var line in f.Errors) console.Error.WriteLine(line);
             const string prefix = "latent: ";
             string? said = f.Errors.LastOrDefault(l => l.StartsWith(prefix, StringComparison.Ordinal));
             string failure = said is not null ? $"{f.Model}: {said[prefix.Length..]}"

@@ -36,24 +36,49 @@ public static class TorchRuntime
         if (s_threads > 0 && torch.get_num_threads() != s_threads) torch.set_num_threads(s_threads);
     }
 
-    /// <summary>Starts a young-generation collection here, on the computing thread between two steps, once a megabyte
-    /// has been allocated since the last one. Why: TorchSharp turns each number in a tensor expression (the 2 of
-    /// <c>z.pow(2)</c>, the implicit 1 of <c>a + b</c>) into a Scalar that nothing references once its handle has gone to
-    /// libtorch, so a collection that another thread (the progress display) starts while the native call runs can let
-    /// the finalizer free the c10::Scalar libtorch is reading: "Unknown scalar type" or "Expected false to be true" from
-    /// c10/core/Scalar.h, about once an hour in a long run here (dotnet/TorchSharp#1434 is the open fix). The young
-    /// generation's budget is tens of megabytes (19-82 MB measured on this machine), so with a collection at every
-    /// megabyte the other threads never fill it, and every collection starts where no native call is in flight.</summary>
+    /// <summary>Collects garbage here, on the computing thread between two steps, and nowhere else while the steps run.
+    /// Why: TorchSharp turns each number in a tensor expression (the 2 of <c>z.pow(2)</c>, the implicit 1 of <c>a + b</c>)
+    /// into a Scalar that nothing references once its handle has gone to libtorch, so a collection that starts while the
+    /// native call runs can let the finalizer free the c10::Scalar libtorch is reading: "Unknown scalar type" or "Expected
+    /// false to be true" from c10/core/Scalar.h (dotnet/TorchSharp#1434 is the open fix). A young-generation collection
+    /// forced here at every megabyte made it rare, not impossible: a run of 917 two-level VAE epochs (68 min) still died of
+    /// it in its 918th (2026-12-02), in the implicit alpha of an <c>add</c>. So the steps now run inside a no-GC region
+    /// (<see cref="GC.TryStartNoGCRegion(long)"/>): no collection of any kind, from any thread, until
+    /// <see cref="RegionBytes"/> have been allocated; here, once half of it is spent, the region ends and the next begins
+    /// with its blocking collection, at a point where no native call is in flight. Where the runtime refuses a region, it
+    /// falls back to the megabyte collections.</summary>
     public static void CollectBetweenSteps()
     {
         long allocated = GC.GetTotalAllocatedBytes(false);
-        if (allocated - s_allocatedAtCollect < CollectEvery) return;
+        bool inRegion = System.Runtime.GCSettings.LatencyMode == System.Runtime.GCLatencyMode.NoGCRegion;
+        if (inRegion)
+        {
+            if (allocated - s_allocatedAtCollect < RegionBytes / 2) return;
+            try { GC.EndNoGCRegion(); } catch (InvalidOperationException) { }   // ended already: outrun, or a collection
+        }
+        else if (allocated - s_allocatedAtCollect < CollectEvery) return;
+        if (!s_regionsRefused)
+        {
+            try
+            {
+                if (GC.TryStartNoGCRegion(RegionBytes))
+                {
+                    s_allocatedAtCollect = GC.GetTotalAllocatedBytes(false);
+                    return;
+                }
+            }
+            catch (ArgumentOutOfRangeException) { s_regionsRefused = true; }   // larger than this runtime's limit
+            catch (InvalidOperationException) { }                               // a region is open already
+        }
         GC.Collect(0, GCCollectionMode.Forced, blocking: true);
         s_allocatedAtCollect = GC.GetTotalAllocatedBytes(false);
     }
 
+    /// <summary>Bytes a no-GC region lets every thread allocate; a training step allocates tens of kilobytes of wrappers.</summary>
+    const long RegionBytes = 64L << 20;
     const long CollectEvery = 1 << 20;
     static long s_allocatedAtCollect;
+    static bool s_regionsRefused;
 
     public static LibraryVersions Versions() => new(
         LatentLab: typeof(TorchRuntime).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion.Split('+')[0] ?? "?",
