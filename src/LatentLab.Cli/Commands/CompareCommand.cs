@@ -87,7 +87,9 @@ public static class CompareCommand
         var stages = new StageClock();
         var clock = System.Diagnostics.Stopwatch.StartNew();
 
-        var pending = plans.Where(p => p.Train || p.Evaluate || p.Visualize).Select(p => p.Model.Name).ToList();
+        // Each model as its folder names it, and as the command line gave it (a worker resolves the latter again).
+        var pending = plans.Select((p, i) => (Plan: p, Given: names[i])).Where(x => x.Plan.Train || x.Plan.Evaluate || x.Plan.Visualize)
+            .Select(x => (x.Plan.Model.Name, x.Given)).ToList();
         int jobs = worker ? 1 : Jobs(parse.GetValue(JobsOption), parse.GetValue(ThreadsOption), pending.Count);
         if (jobs > 1)
         {

@@ -40,7 +40,9 @@ static class CompareWorkers
 
     /// <summary>Runs a worker per model, <paramref name="jobs"/> at once, with a bar each; their stages go to
     /// <paramref name="stages"/>.</summary>
-    public static async Task<Outcome> RunAsync(ParseResult parse, CliConsole console, IReadOnlyList<string> models, int jobs, int threads,
+    /// <param name="models">Each model's name as its folder has it (vae_2d-conv), and as the command line gave it
+    /// (vae_2d, with --arch conv): the worker is given the latter, with the same options.</param>
+    public static async Task<Outcome> RunAsync(ParseResult parse, CliConsole console, IReadOnlyList<(string Name, string Given)> models, int jobs, int threads,
         IReadOnlyCollection<string> notPassed, StageClock stages, CancellationToken cancel)
     {
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancel);
@@ -59,8 +61,9 @@ static class CompareWorkers
                 }
             }
             using var slots = new SemaphoreSlim(jobs);
-            var running = models.Select(async (model, i) =>
+            var running = models.Select(async (entry, i) =>
             {
+                var (model, given) = entry;
                 await slots.WaitAsync(CancellationToken.None);
                 try
                 {
@@ -83,7 +86,7 @@ static class CompareWorkers
                         }
                         else lock (gate) console.Out.MarkupLineInterpolated($"{line}");
                     }
-                    int exit = await SelfProcess.RunAsync(WorkerArgs(parse, model, threads, notPassed), Output,
+                    int exit = await SelfProcess.RunAsync(WorkerArgs(parse, given, threads, notPassed), Output,
                         line => { lock (errors) errors.Add(line); }, stop.Token);
                     lock (gate)
                     {
