@@ -25,6 +25,8 @@ public sealed class Trainer : IDisposable
     readonly Tensor _testImages;
     // With bf16 precision, the model's bfloat16 twin: training steps run through it, the float32 Model holds the weights.
     readonly Autoencoder? _compute;
+    // The hand-written float32 step of an MLP VAE or AE, where it applies and autograd was not asked for.
+    readonly FusedMlpStep? _fused;
     // With a validation split: the training images' indices that train, and the held-out images.
     readonly Tensor? _trainIndex;
     readonly Tensor? _validationImages;
@@ -39,7 +41,9 @@ public sealed class Trainer : IDisposable
 
     /// <param name="tensorBoard">Write TensorBoard event files (losses per epoch, reconstructions every
     /// <see cref="ImageEvery"/> epochs and at the last) under the run folder's tensorboard/.</param>
-    public Trainer(ModelConfig model, TrainingConfig config, Dataset data, RunFolder folder, bool tensorBoard = true)
+    /// <param name="autograd">Train through autograd even where the hand-written step (<see cref="FusedMlpStep"/>)
+    /// applies: the reference path.</param>
+    public Trainer(ModelConfig model, TrainingConfig config, Dataset data, RunFolder folder, bool tensorBoard = true, bool autograd = false)
     {
         _tensorBoard = tensorBoard;
         Config = config.Validate();
@@ -58,6 +62,8 @@ public sealed class Trainer : IDisposable
             throw new LatentLabException("--gamma trains in float32: its discriminator has no bfloat16 twin yet (--precision fp32)");
         if (config.Precision == Runtime.Precision.Bf16) _compute = Model.Twin(ScalarType.BFloat16);
         _adam = new FlatAdam(Model.ObjectiveParameters(), config.LearningRate, bf16Mirror: _compute?.ObjectiveParameters());
+        // After the optimiser: the fused step writes into the gradient buffers it made.
+        if (!autograd && _compute is null && FusedMlpStep.Supports(Model) is null) _fused = new FusedMlpStep(Model);
         // Kim & Mnih's discriminator optimiser: Adam, learning rate 1e-4, betas 0.5 and 0.9.
         if (adversary) _adversaryAdam = new FlatAdam(Model.AdversaryParameters(), AdversaryLearningRate, beta1: 0.5, beta2: 0.9);
         // With --binarize the test split is binarized once, with a fixed seed, as in Burda et al. (2015).
@@ -163,18 +169,29 @@ public sealed class Trainer : IDisposable
             var x = _data.TrainImages.index_select(0, indices);
             if (Config.Binarize) x = bernoulli(x, generator: _rng);
 
-            _adam.ZeroGrad();
             long step = (long)(epoch - 1) * batches + batch;
             _adam.LearningRate = Config.LearningRateAt(step, (long)Config.Epochs * batches);
-            var computing = _compute ?? Model;
-            var terms = computing.Loss(x, _rng, Config.KlWeightAt(step, batches));
-            // One scalar read per step: on a CPU, libtorch runs eagerly, so this costs microseconds, and it lets a
-            // NaN stop training at the step where it appears instead of an epoch later.
-            double loss = terms.Total.item<float>();
-            if (!double.IsFinite(loss)) throw new TrainingDivergedException(epoch, batch + 1, loss);
-            terms.Total.backward();
+            LossTerms? terms = null;
+            double loss;
+            if (_fused is not null)
+            {
+                // Every gradient is written (not accumulated) by the step: nothing to clear first.
+                loss = _fused.Step(x, _rng, Model.Config.Beta * Config.KlWeightAt(step, batches));
+                if (!double.IsFinite(loss)) throw new TrainingDivergedException(epoch, batch + 1, loss);
+            }
+            else
+            {
+                _adam.ZeroGrad();
+                var computing = _compute ?? Model;
+                terms = computing.Loss(x, _rng, Config.KlWeightAt(step, batches));
+                // One scalar read per step: on a CPU, libtorch runs eagerly, so this costs microseconds, and it lets a
+                // NaN stop training at the step where it appears instead of an epoch later.
+                loss = terms.Total.item<float>();
+                if (!double.IsFinite(loss)) throw new TrainingDivergedException(epoch, batch + 1, loss);
+                terms.Total.backward();
+            }
             _adam.Step();
-            if (_adversaryAdam is not null && terms.Codes is { } codes)
+            if (_adversaryAdam is not null && terms?.Codes is { } codes)
             {
                 // The adversary's step on the same batch's codes, after the model's (its gradients from the model's
                 // backward are cleared first: the model's loss does not train it).
@@ -325,6 +342,7 @@ public sealed class Trainer : IDisposable
     public void Dispose()
     {
         TensorBoard?.Dispose();
+        _fused?.Dispose();
         _adam.Dispose();
         _adversaryAdam?.Dispose();
         _compute?.Dispose();

@@ -1,0 +1,404 @@
+using System.Numerics;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using LatentLab.Models;
+using LatentLab.Models.Networks;
+using static TorchSharp.torch;
+
+namespace LatentLab.Training;
+
+/// <summary>One float32 training step of an MLP VAE or AE written out by hand: the forward pass, the loss and the
+/// gradients of every weight and bias, with libtorch's matrix products (<c>addmm_</c> into buffers allocated once, the
+/// weight gradients straight into the optimiser's flat gradient buffer) and one vectorised C# pass for the elementwise
+/// work between two products. The autograd path (<see cref="Autoencoder.Loss"/> and <c>backward()</c>) stays the
+/// reference: FusedMlpStepTests holds the two together over 20 steps.</summary>
+/// <remarks>
+/// Which models: the paper's MLP presets and any MLP with one latent layer, a Gaussian posterior against N(0, I) (or an
+/// AE's point mass), the Bernoulli likelihood (<c>--recon bce</c>), the ELBO (no IWAE objective, no β-TCVAE or FactorVAE
+/// term); <see cref="Supports"/> says why not otherwise, and the trainer then takes the autograd path.
+///
+/// Why: autograd on a CPU spends between the products about as long as the products themselves (bench/README.md's
+/// profile: vae_32d's float32 epoch 3.2 s, its products 1.6 s). Each elementwise operation is a pass over memory and a
+/// tensor: the bias added by a copy before each product, ReLU and its backward, the binary cross-entropy's five passes
+/// and its backward's three, each bias gradient a reduction of its own, each weight gradient accumulated into .grad by
+/// another pass. Here: per layer one pass forward (bias and ReLU) and one backward (the ReLU's mask and the bias
+/// gradient's column sums); the likelihood, its gradient and the last bias gradient in one pass; the reparameterised
+/// draw and the KL term, forward and backward, in one pass each over the codes.
+///
+/// The same arithmetic as autograd's in float32, except the order of the sums (the loss is summed in float64 here, the
+/// bias gradients row after row): the step's values agree with the reference to float32 rounding, not bit for bit.
+/// The noise is drawn as the reference draws it (<c>normal_</c> on the trainer's generator, the same count in the same
+/// order), so the two paths see the same ε.
+/// </remarks>
+public sealed class FusedMlpStep : IDisposable
+{
+    sealed record Layer(Tensor Weight, Tensor Bias, Tensor WeightGrad, Tensor BiasGrad)
+    {
+        public int Inputs => (int)Weight.shape[1];
+        public int Outputs => (int)Weight.shape[0];
+    }
+
+    /// <summary>A batch size's activations and their gradients, allocated on first use.</summary>
+    sealed class Buffers : IDisposable
+    {
+        public required Tensor[] Encoder, EncoderGrad, Decoder, DecoderGrad;
+        public required Tensor Eps, Z, ZGrad;
+        public void Dispose()
+        {
+            foreach (var t in Encoder.Concat(EncoderGrad).Concat(Decoder).Concat(DecoderGrad).Append(Eps).Append(Z).Append(ZGrad)) t.Dispose();
+        }
+    }
+
+    readonly Layer[] _encoder, _decoder;
+    readonly bool _variational;
+    readonly int _latent;
+    readonly Dictionary<long, Buffers> _buffers = [];
+
+    /// <summary>Null when the hand-written step computes <paramref name="model"/>'s loss as autograd does; else why not.</summary>
+    public static string? Supports(Autoencoder model)
+    {
+        var c = model.Config;
+        if (c.Arch != Models.Architecture.Mlp) return "not an MLP";
+        if (model.ComputeType != ScalarType.Float32) return "not float32";
+        if (c.TopLatentDim > 0) return "two latent layers";
+        if (c.Recon != ReconstructionLoss.Bce) return "not the Bernoulli likelihood";
+        if (c.IwaeSamples > 1) return "the IWAE objective";
+        if (c.TcWeight is not null || c.Gamma is not null) return "a total-correlation term";
+        if (c.Kind == ModelKind.Vae && (c.Prior != Models.Priors.PriorRegistry.Standard || c.Posterior != Models.Posteriors.PosteriorRegistry.Gaussian))
+            return "not a Gaussian posterior against N(0, I)";
+        if (c.Kind is not (ModelKind.Vae or ModelKind.Ae)) return "another kind of model";
+        var names = model.ObjectiveParameters().Count();
+        if (names != 2 * (c.HiddenDims.Count + 1) * 2) return "parameters beyond the encoder's and the decoder's layers";
+        return null;
+    }
+
+    /// <summary>Takes the layers of <paramref name="model"/>, whose parameters and gradients must already be views of an
+    /// optimiser's flat buffers (<see cref="FlatAdam"/>): the gradients are written there.</summary>
+    public FusedMlpStep(Autoencoder model)
+    {
+        if (Supports(model) is { } why) throw new ArgumentException($"the fused step cannot train {model.Config.Name}: {why}", nameof(model));
+        var parameters = model.named_parameters().ToDictionary(p => p.name, p => p.parameter);
+        Layer[] Chain(string prefix) => LayerChain.Positions(parameters.Keys, prefix)
+            .Select(i => new Layer(parameters[$"{prefix}{i}.weight"], parameters[$"{prefix}{i}.bias"],
+                parameters[$"{prefix}{i}.weight"].grad ?? throw new InvalidOperationException("the optimiser has not given the weights gradient buffers"),
+                parameters[$"{prefix}{i}.bias"].grad!))
+            .ToArray();
+        _encoder = Chain("encoder.");
+        _decoder = Chain("decoder.");
+        _variational = model.Config.Kind == ModelKind.Vae;
+        _latent = model.Config.LatentDim;
+        if (_encoder[^1].Outputs != (_variational ? 2 : 1) * _latent || _decoder[0].Inputs != _latent)
+            throw new ArgumentException("the encoder's and decoder's widths do not match the latent size", nameof(model));
+    }
+
+    /// <summary>Forward, loss and backward on a batch <paramref name="x"/> [B, C, H, W] (float32, contiguous): every
+    /// weight's and bias's gradient of the loss is written into its .grad (replacing what was there). Returns the loss,
+    /// nats per image: the reconstruction plus <paramref name="klFactor"/> times the KL term (beta times the warm-up's
+    /// factor, as <see cref="Models.Vae.VariationalAutoencoder.Loss"/> weighs it).</summary>
+    public double Step(Tensor x, Generator? rng, double klFactor)
+    {
+        long rows = x.shape[0];
+        var b = BuffersFor(rows);
+        using var flat = x.view(rows, -1);
+        if (flat.shape[1] != _encoder[0].Inputs) throw new ArgumentException($"images of {flat.shape[1]} values, the model takes {_encoder[0].Inputs}");
+        using var noGrad = no_grad();
+        int threads = Math.Max(1, get_num_threads());
+
+        // Encoder.
+        var input = flat;
+        for (int i = 0; i < _encoder.Length; i++)
+        {
+            Product(b.Encoder[i], input, _encoder[i].Weight, transposeSecond: true);
+            Elementwise.AddBias(b.Encoder[i], _encoder[i].Bias, relu: i < _encoder.Length - 1, threads);
+            input = b.Encoder[i];
+        }
+        // The code: z = mu + eps exp(logVar / 2) and the KL term, or the AE's code itself.
+        double kl = 0;
+        Tensor z = b.Encoder[^1];
+        if (_variational)
+        {
+            b.Eps.normal_(0, 1, rng);
+            kl = Elementwise.Reparameterize(b.Encoder[^1], b.Eps, b.Z);
+            z = b.Z;
+        }
+        // Decoder.
+        input = z;
+        for (int i = 0; i < _decoder.Length; i++)
+        {
+            Product(b.Decoder[i], input, _decoder[i].Weight, transposeSecond: true);
+            if (i < _decoder.Length - 1) Elementwise.AddBias(b.Decoder[i], _decoder[i].Bias, relu: true, threads);
+            input = b.Decoder[i];
+        }
+        // The likelihood and its gradient (into the logits' buffer's twin), the last bias's gradient with it.
+        double reconstruction = Elementwise.BernoulliLoss(b.Decoder[^1], _decoder[^1].Bias, flat, b.DecoderGrad[^1], _decoder[^1].BiasGrad, threads);
+
+        // Decoder backward: each weight's gradient, then the gradient of the layer's input (masked by its ReLU).
+        for (int i = _decoder.Length - 1; i >= 0; i--)
+        {
+            var layerInput = i == 0 ? z : b.Decoder[i - 1];
+            Product(_decoder[i].WeightGrad, b.DecoderGrad[i], layerInput, transposeFirst: true);
+            if (i > 0)
+            {
+                Product(b.DecoderGrad[i - 1], b.DecoderGrad[i], _decoder[i].Weight);
+                Elementwise.ReluBackward(b.DecoderGrad[i - 1], b.Decoder[i - 1], _decoder[i - 1].BiasGrad, threads);
+            }
+            else Product(b.ZGrad, b.DecoderGrad[0], _decoder[0].Weight);
+        }
+        // Through the code to the encoder's output.
+        if (_variational) Elementwise.ReparameterizeBackward(b.ZGrad, b.Encoder[^1], b.Eps, b.EncoderGrad[^1], _encoder[^1].BiasGrad, klFactor);
+        else Elementwise.CopyWithColumnSums(b.ZGrad, b.EncoderGrad[^1], _encoder[^1].BiasGrad);
+        for (int i = _encoder.Length - 1; i >= 0; i--)
+        {
+            var layerInput = i == 0 ? flat : b.Encoder[i - 1];
+            Product(_encoder[i].WeightGrad, b.EncoderGrad[i], layerInput, transposeFirst: true);
+            if (i > 0)
+            {
+                Product(b.EncoderGrad[i - 1], b.EncoderGrad[i], _encoder[i].Weight);
+                Elementwise.ReluBackward(b.EncoderGrad[i - 1], b.Encoder[i - 1], _encoder[i - 1].BiasGrad, threads);
+            }
+        }
+        return (reconstruction + klFactor * kl) / rows;
+    }
+
+    /// <summary>result = first · second (either operand transposed as a view), written into result's memory.</summary>
+    static void Product(Tensor result, Tensor first, Tensor second, bool transposeFirst = false, bool transposeSecond = false)
+    {
+        using var a = transposeFirst ? first.t() : first.alias();
+        using var b = transposeSecond ? second.t() : second.alias();
+        // In place: TorchSharp returns the same Tensor object, which must not be disposed here.
+        result.addmm_(a, b, beta: 0, alpha: 1);
+    }
+
+    Buffers BuffersFor(long rows)
+    {
+        if (_buffers.TryGetValue(rows, out var b)) return b;
+        // Kept across steps: out of whatever dispose scope the first step runs in.
+        static Tensor New(long rows, long columns) => empty(rows, columns).DetachFromDisposeScope();
+        Tensor[] Of(Layer[] layers) => layers.Select(l => New(rows, l.Outputs)).ToArray();
+        b = new Buffers
+        {
+            Encoder = Of(_encoder), EncoderGrad = Of(_encoder), Decoder = Of(_decoder), DecoderGrad = Of(_decoder),
+            Eps = New(rows, _latent), Z = New(rows, _latent), ZGrad = New(rows, _latent),
+        };
+        _buffers[rows] = b;
+        return b;
+    }
+
+    public void Dispose()
+    {
+        foreach (var b in _buffers.Values) b.Dispose();
+        _buffers.Clear();
+    }
+
+    /// <summary>The passes between the products, over row-major float32 [rows, columns] tensors.</summary>
+    internal static unsafe class Elementwise
+    {
+        static float* At(Tensor t) => (float*)Unsafe.AsPointer(ref MemoryMarshal.GetReference(t.bytes));
+
+        /// <summary>Runs <paramref name="body"/>(first row, row count, chunk) over <paramref name="chunks"/> contiguous
+        /// ranges of rows, in parallel when there are several.</summary>
+        static void Rows(int rows, int chunks, Action<int, int, int> body)
+        {
+            chunks = Math.Clamp(chunks, 1, rows);
+            if (chunks == 1) { body(0, rows, 0); return; }
+            Parallel.For(0, chunks, c =>
+            {
+                int begin = rows * c / chunks, end = rows * (c + 1) / chunks;
+                body(begin, end - begin, c);
+            });
+        }
+
+        /// <summary>h = h + bias, then max(h, 0) with <paramref name="relu"/>.</summary>
+        public static void AddBias(Tensor h, Tensor bias, bool relu, int threads)
+        {
+            float* hp = At(h), bp = At(bias);
+            int rows = (int)h.shape[0], n = (int)h.shape[1];
+            Rows(rows, rows * n >= 32768 ? threads : 1, (first, count, _) =>
+            {
+                for (int r = first; r < first + count; r++) AddBiasRow(hp + (long)r * n, bp, n, relu);
+            });
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        static void AddBiasRow(float* h, float* bias, int n, bool relu)
+        {
+            int j = 0;
+            for (; j <= n - Vector<float>.Count; j += Vector<float>.Count)
+            {
+                var v = Vector.Load(h + j) + Vector.Load(bias + j);
+                if (relu) v = Vector.Max(v, Vector<float>.Zero);
+                v.Store(h + j);
+            }
+            for (; j < n; j++)
+            {
+                float v = h[j] + bias[j];
+                h[j] = relu ? MathF.Max(v, 0) : v;
+            }
+        }
+
+        /// <summary>Given the encoder's output [B, 2d] (mean, then log-variance) and eps [B, d]: z = mu + eps exp(logVar / 2)
+        /// into <paramref name="z"/>; returns the KL term 0.5 (mu^2 + exp(logVar) - logVar - 1) summed over the batch.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        public static double Reparameterize(Tensor output, Tensor eps, Tensor z)
+        {
+            float* o = At(output), e = At(eps), zp = At(z);
+            int rows = (int)eps.shape[0], d = (int)eps.shape[1];
+            double kl = 0;
+            for (int r = 0; r < rows; r++)
+            {
+                float* mu = o + (long)r * 2 * d, logVar = mu + d;
+                float rowKl = 0;
+                for (int j = 0; j < d; j++)
+                {
+                    float variance = MathF.Exp(logVar[j]);
+                    zp[(long)r * d + j] = mu[j] + e[(long)r * d + j] * MathF.Exp(logVar[j] * 0.5f);
+                    rowKl += 0.5f * (mu[j] * mu[j] + variance - logVar[j] - 1);
+                }
+                kl += rowKl;
+            }
+            return kl;
+        }
+
+        /// <summary>The gradient of the loss (reconstruction + klFactor KL, averaged over the B images) with respect to
+        /// the encoder's output, from dL/dz: d/dmu = dz + w mu, d/dlogVar = dz eps exp(logVar / 2) / 2 + w (exp(logVar) - 1) / 2,
+        /// w = klFactor / B; the last encoder bias's gradient as its column sums.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        public static void ReparameterizeBackward(Tensor zGrad, Tensor output, Tensor eps, Tensor outputGrad, Tensor biasGrad, double klFactor)
+        {
+            float* dz = At(zGrad), o = At(output), e = At(eps), g = At(outputGrad), db = At(biasGrad);
+            int rows = (int)eps.shape[0], d = (int)eps.shape[1];
+            // As autograd computes it: the mean's gradient 1/B in float32, times the KL's weight.
+            float w = (float)klFactor * (1f / rows);
+            new Span<float>(db, 2 * d).Clear();
+            for (int r = 0; r < rows; r++)
+            {
+                float* mu = o + (long)r * 2 * d, logVar = mu + d, gm = g + (long)r * 2 * d, gv = gm + d;
+                for (int j = 0; j < d; j++)
+                {
+                    float dzj = dz[(long)r * d + j];
+                    gm[j] = dzj + w * mu[j];
+                    gv[j] = dzj * e[(long)r * d + j] * (MathF.Exp(logVar[j] * 0.5f) * 0.5f) + w * 0.5f * (MathF.Exp(logVar[j]) - 1);
+                    db[j] += gm[j];
+                    db[d + j] += gv[j];
+                }
+            }
+        }
+
+        /// <summary>An AE's code is its encoder's output: the gradient copied, the last bias's as its column sums.</summary>
+        public static void CopyWithColumnSums(Tensor from, Tensor to, Tensor biasGrad)
+        {
+            float* f = At(from), t = At(to), db = At(biasGrad);
+            int rows = (int)from.shape[0], n = (int)from.shape[1];
+            new Span<float>(db, n).Clear();
+            for (int r = 0; r < rows; r++)
+                for (int j = 0; j < n; j++)
+                {
+                    float v = f[(long)r * n + j];
+                    t[(long)r * n + j] = v;
+                    db[j] += v;
+                }
+        }
+
+        /// <summary>logits = the product + the last bias; the Bernoulli negative log-likelihood softplus(l) - x l summed
+        /// over the batch (returned, float64), its gradient (sigmoid(l) - x) / B into <paramref name="logitsGrad"/>, and
+        /// that gradient's column sums into <paramref name="biasGrad"/>: one pass over the [B, P] logits.</summary>
+        public static double BernoulliLoss(Tensor product, Tensor bias, Tensor x, Tensor logitsGrad, Tensor biasGrad, int threads)
+        {
+            float* l = At(product), bp = At(bias), xp = At(x), g = At(logitsGrad), db = At(biasGrad);
+            int rows = (int)product.shape[0], n = (int)product.shape[1];
+            int chunks = Math.Clamp(rows * n >= 32768 ? threads : 1, 1, rows);
+            var partialSums = new double[chunks];
+            var partialBias = new float[chunks * n];
+            float inverseRows = 1f / rows;
+            Rows(rows, chunks, (first, count, chunk) =>
+            {
+                fixed (float* column = &partialBias[chunk * n])
+                {
+                    double sum = 0;
+                    for (int r = first; r < first + count; r++)
+                        sum += BernoulliRow(l + (long)r * n, bp, xp + (long)r * n, g + (long)r * n, column, n, inverseRows);
+                    partialSums[chunk] = sum;
+                }
+            });
+            SumColumns(partialBias, chunks, n, db);
+            return partialSums.Sum();
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        static double BernoulliRow(float* l, float* bias, float* x, float* g, float* column, int n, float scale)
+        {
+            var lossSum = Vector<float>.Zero;
+            var one = Vector<float>.One;
+            var scaleV = new Vector<float>(scale);
+            int j = 0;
+            for (; j <= n - Vector<float>.Count; j += Vector<float>.Count)
+            {
+                var logit = Vector.Load(l + j) + Vector.Load(bias + j);
+                var target = Vector.Load(x + j);
+                // softplus(l) = max(l, 0) + log(1 + exp(-|l|)); sigmoid(l) from the same exp(-|l|).
+                var e = Vector.Exp(-Vector.Abs(logit));
+                var positive = Vector.GreaterThanOrEqual(logit, Vector<float>.Zero);
+                lossSum += Vector.Max(logit, Vector<float>.Zero) + Vector.Log(one + e) - target * logit;
+                var sigmoid = Vector.ConditionalSelect(positive, one, e) / (one + e);
+                var grad = (sigmoid - target) * scaleV;
+                grad.Store(g + j);
+                (Vector.Load(column + j) + grad).Store(column + j);
+            }
+            float tail = 0;
+            for (; j < n; j++)
+            {
+                float logit = l[j] + bias[j], target = x[j];
+                float e = MathF.Exp(-MathF.Abs(logit));
+                tail += MathF.Max(logit, 0) + MathF.Log(1 + e) - target * logit;
+                float grad = ((logit >= 0 ? 1 : e) / (1 + e) - target) * scale;
+                g[j] = grad;
+                column[j] += grad;
+            }
+            return (double)Vector.Sum(lossSum) + tail;
+        }
+
+        /// <summary>dh = dh where h &gt; 0, else 0 (ReLU's backward, h its output); the bias's gradient as dh's column sums.</summary>
+        public static void ReluBackward(Tensor dh, Tensor h, Tensor biasGrad, int threads)
+        {
+            float* g = At(dh), hp = At(h), db = At(biasGrad);
+            int rows = (int)dh.shape[0], n = (int)dh.shape[1];
+            int chunks = Math.Clamp(rows * n >= 32768 ? threads : 1, 1, rows);
+            var partialBias = new float[chunks * n];
+            Rows(rows, chunks, (first, count, chunk) =>
+            {
+                fixed (float* column = &partialBias[chunk * n])
+                    for (int r = first; r < first + count; r++) ReluBackwardRow(g + (long)r * n, hp + (long)r * n, column, n);
+            });
+            SumColumns(partialBias, chunks, n, db);
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        static void ReluBackwardRow(float* g, float* h, float* column, int n)
+        {
+            int j = 0;
+            for (; j <= n - Vector<float>.Count; j += Vector<float>.Count)
+            {
+                var masked = Vector.ConditionalSelect(Vector.GreaterThan(Vector.Load(h + j), Vector<float>.Zero), Vector.Load(g + j), Vector<float>.Zero);
+                masked.Store(g + j);
+                (Vector.Load(column + j) + masked).Store(column + j);
+            }
+            for (; j < n; j++)
+            {
+                float masked = h[j] > 0 ? g[j] : 0;
+                g[j] = masked;
+                column[j] += masked;
+            }
+        }
+
+        /// <summary>The chunks' column sums added in chunk order (the same order for the same thread count).</summary>
+        static void SumColumns(float[] partial, int chunks, int n, float* result)
+        {
+            for (int j = 0; j < n; j++)
+            {
+                float s = partial[j];
+                for (int c = 1; c < chunks; c++) s += partial[c * n + j];
+                result[j] = s;
+            }
+        }
+    }
+}
