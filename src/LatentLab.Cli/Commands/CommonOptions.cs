@@ -105,6 +105,11 @@ public static class CommonOptions
         return counts;
     }
 
+    public static Option<bool> Autograd() => new("--autograd")
+    {
+        Description = "Train through autograd even where the hand-written float32 step applies (MLP VAEs and AEs on the ELBO): the reference path, the same numbers to float32 rounding, slower",
+    };
+
     public static Option<bool> NoTensorBoard() => new("--no-tensorboard")
     {
         Description = "Do not write TensorBoard event files (OUT/<dataset>/<model>/tensorboard/)",

@@ -53,6 +53,7 @@ public static class TrainCommand
     };
     static readonly Option<int?> KOption = new("--k") { Description = "Samples of the iwae objective (default 5)" };
     static readonly Option<bool> NoTensorBoardOption = CommonOptions.NoTensorBoard();
+    static readonly Option<bool> AutogradOption = CommonOptions.Autograd();
     static readonly Option<string> PrecisionOption = CommonOptions.Precision();
     static readonly Option<string> LrScheduleOption = CommonOptions.LrSchedule();
     static readonly Option<int> KlWarmupOption = CommonOptions.KlWarmup();
@@ -72,7 +73,7 @@ public static class TrainCommand
     {
         var command = new Command("train", "Train one model, evaluating the test split after every epoch");
         Option[] options = [ ModelOption, DatasetOption, EpochsOption, BatchSizeOption, LearningRateOption, SeedOption,
-                     ThreadsOption, OutOption, DataDirOption, LatentDimOption, LatentLayersOption, BetaOption, TcWeightOption, GammaOption, ReconOption, ArchOption, PriorOption, PriorComponentsOption, PosteriorOption, FlowStepsOption, SamplerOption, SamplerComponentsOption, ConvChannelsOption, HiddenDimsOption, ObjectiveOption, KOption, ResumeOption, BinarizeOption, NoTensorBoardOption, PrecisionOption, LrScheduleOption, KlWarmupOption, ValidationOption, PatienceOption,
+                     ThreadsOption, OutOption, DataDirOption, LatentDimOption, LatentLayersOption, BetaOption, TcWeightOption, GammaOption, ReconOption, ArchOption, PriorOption, PriorComponentsOption, PosteriorOption, FlowStepsOption, SamplerOption, SamplerComponentsOption, ConvChannelsOption, HiddenDimsOption, ObjectiveOption, KOption, ResumeOption, BinarizeOption, NoTensorBoardOption, AutogradOption, PrecisionOption, LrScheduleOption, KlWarmupOption, ValidationOption, PatienceOption,
                      TrainSizeOption, TestSizeOption, IwaeKOption, .. DatasetChoice.FolderFlags()];
         foreach (var option in options)
             command.Add(option);
@@ -120,9 +121,9 @@ public static class TrainCommand
         CommonOptions.Announce(console.Out, precision, why);
         training = training with { Precision = precision };
         evaluation = evaluation with { Precision = precision };
-        using var trainer = new Trainer(model, training, dataset, folder, tensorBoard: !parse.GetValue(NoTensorBoardOption));
+        using var trainer = new Trainer(model, training, dataset, folder, tensorBoard: !parse.GetValue(NoTensorBoardOption), autograd: parse.GetValue(AutogradOption));
         console.Out.MarkupLineInterpolated(
-            $"training {model.Name} ({ModelRegistry.Describe(model)}, {trainer.Record().Parameters:N0} parameters) on {dataset.TrainCount:N0} {dataset.Name} images, {threads} {(threads == 1 ? "thread" : "threads")}, {precision.Name()}");
+            $"training {model.Name} ({ModelRegistry.Describe(model)}, {trainer.Record().Parameters:N0} parameters) on {dataset.TrainCount:N0} {dataset.Name} images, {threads} {(threads == 1 ? "thread" : "threads")}, {precision.Name()}, {trainer.StepPath}");
 
         var outcome = TrainingOutcome.Completed;
         await TrainingDisplay.CreateProgress(console.Out).StartAsync(async ctx =>

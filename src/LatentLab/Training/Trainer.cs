@@ -32,6 +32,9 @@ public sealed class Trainer : IDisposable
     readonly Tensor? _validationImages;
 
     public Autoencoder Model { get; }
+
+    /// <summary>How a step computes its gradients, for the log: the hand-written step or autograd.</summary>
+    public string StepPath => _fused is not null ? "hand-written step" : "autograd";
     public TrainingConfig Config { get; }
     public List<EpochRecord> History { get; } = [];
 
