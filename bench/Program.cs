@@ -50,6 +50,8 @@ Console.WriteLine($"{"preset",-9} {"prec",4} {"GEMM GFLOP/step",16} {"GEMM GFLOP
 long trainingPeak = 0;
 var vae32Seconds = new Dictionary<Precision, double>();
 var vae32Losses = new Dictionary<Precision, IReadOnlyList<double>>();
+// Which step each row trained with: the hand-written one where it applies, unless --autograd.
+var stepPaths = new Dictionary<string, string>();
 string iwaeWeights = Path.Combine(Path.GetTempPath(), $"latentlab-bench-{Environment.ProcessId}.safetensors");
 
 foreach (var name in options.Models)
@@ -69,8 +71,10 @@ foreach (var precision in options.Precisions)
         IReadOnlyList<double> trainLosses = [];
         double evalSeconds;
         Machine.ResetPeak();
-        using (var trainer = new Trainer(config, new TrainingConfig(Epochs: options.Epochs, BatchSize: options.BatchSize) { Precision = precision }, data, new RunFolder(folder.FullName)))
+        using (var trainer = new Trainer(config, new TrainingConfig(Epochs: options.Epochs, BatchSize: options.BatchSize) { Precision = precision }, data, new RunFolder(folder.FullName),
+                   autograd: options.Autograd))
         {
+            stepPaths[$"{name} {precision.Name()}"] = trainer.StepPath;
             var clock = new EpochClock();
             trainer.Train(resume: false, clock, CancellationToken.None);
             epochSeconds.AddRange(clock.TrainSeconds);
@@ -91,6 +95,7 @@ foreach (var precision in options.Precisions)
 }
 Console.WriteLine();
 Console.WriteLine("eval s: encode, decode, MSE and SSIM of the 10,000 test images (median of 5).");
+Console.WriteLine($"steps: {string.Join(", ", stepPaths.Select(kv => $"{kv.Key} {kv.Value}"))}");
 Console.WriteLine();
 foreach (var precision in options.Precisions) StepProfile.Print(ModelRegistry.Get(options.IwaeModel), data, options.BatchSize, precision);
 if (File.Exists(iwaeWeights))
@@ -193,7 +198,7 @@ static double Median(List<double> values)
 
 /// <summary>Command-line options of the benchmark.</summary>
 sealed record BenchOptions(bool Quick, int? Threads, int Epochs, int BatchSize, IReadOnlyList<string> Models, IReadOnlyList<Precision> Precisions,
-    string IwaeModel = "vae_32d")
+    string IwaeModel = "vae_32d", bool Autograd = false)
 {
     public static BenchOptions Parse(string[] args)
     {
@@ -203,7 +208,7 @@ sealed record BenchOptions(bool Quick, int? Threads, int Epochs, int BatchSize, 
         int epochs = Value("--epochs") is { } e ? int.Parse(e, CultureInfo.InvariantCulture) : quick ? 1 : 3;
         var models = Value("--models")?.Split(',') ?? ModelRegistry.Names.ToArray();
         var precisions = (Value("--precision") ?? "fp32,bf16").Split(',').Select(p => LatentLab.Runtime.Precisions.Resolve(LatentLab.Runtime.Precisions.ParseChoice(p))).Distinct().ToList();
-        return new BenchOptions(quick, threads, epochs, 128, models, precisions);
+        return new BenchOptions(quick, threads, epochs, 128, models, precisions, Autograd: args.Contains("--autograd"));
     }
 }
 
@@ -302,10 +307,38 @@ static class StepProfile
         }
         var gemm = Roofline.Measure(config, batchSize, repeats: 150, precision.ScalarType());
         double gemmEpoch = gemm.SecondsPerStep * steps;
-        Console.WriteLine($"profile of {steps} {config.Name} {precision.Name()} steps ({total.Elapsed.TotalSeconds:F2} s): batch indexing {batches:F2} s, " +
+        if (twin is null && FusedMlpStep.Supports(master) is null) PrintFused(config, data, batchSize, steps, gemmEpoch);
+        Console.WriteLine($"profile of {steps} {config.Name} {precision.Name()} steps (autograd) ({total.Elapsed.TotalSeconds:F2} s): batch indexing {batches:F2} s, " +
                           $"forward + loss {forward:F2} s, backward {backward:F2} s, Adam {optimizer:F2} s; " +
                           $"the step's matrix products alone: {gemmEpoch:F2} s (forward {gemmEpoch * gemm.ForwardFlopPerStep / gemm.FlopPerStep:F2} s, " +
                           $"backward {gemmEpoch * (1 - gemm.ForwardFlopPerStep / gemm.FlopPerStep):F2} s, in proportion to their FLOP)");
+    }
+
+    /// <summary>The same epoch of steps through the hand-written step (<see cref="FusedMlpStep"/>): forward, loss and
+    /// backward are one call, timed together.</summary>
+    static void PrintFused(ModelConfig config, Dataset data, int batchSize, int steps, double gemmEpoch)
+    {
+        manual_seed(0);
+        using var model = Autoencoder.Create(config);
+        using var adam = new FlatAdam(model.parameters(), 1e-3);
+        using var step = new FusedMlpStep(model);
+        using var rng = new Generator(0);
+        using var permutation = randperm(data.TrainCount, generator: rng);
+        double batches = 0, pass = 0, optimizer = 0;
+        var total = Stopwatch.StartNew();
+        for (int b = 0; b < steps; b++)
+        {
+            using var scope = NewDisposeScope();
+            var clock = Stopwatch.StartNew();
+            var x = data.TrainImages.index_select(0, permutation.narrow(0, (long)b * batchSize, batchSize));
+            batches += clock.Elapsed.TotalSeconds; clock.Restart();
+            step.Step(x, rng, 1.0);
+            pass += clock.Elapsed.TotalSeconds; clock.Restart();
+            adam.Step();
+            optimizer += clock.Elapsed.TotalSeconds;
+        }
+        Console.WriteLine($"profile of {steps} {config.Name} fp32 steps (hand-written, {total.Elapsed.TotalSeconds:F2} s): batch indexing {batches:F2} s, " +
+                          $"forward, loss and backward {pass:F2} s (of which matrix products {gemmEpoch:F2} s at the roofline's rate), Adam {optimizer:F2} s");
     }
 }
 

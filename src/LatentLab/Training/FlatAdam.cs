@@ -206,8 +206,8 @@ public sealed class FlatAdam : IDisposable
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     static Vector<float> Update(ref Vector<float> p, ref Vector<float> m, ref Vector<float> v, Vector<float> grad, in StepVectors c)
     {
-        m = Vector.FusedMultiplyAdd(grad, c.OneMinusBeta1, m * c.Beta1);
-        v = Vector.FusedMultiplyAdd(c.OneMinusBeta2 * grad, grad, v * c.Beta2);
+        m = FlushSubnormal(Vector.FusedMultiplyAdd(grad, c.OneMinusBeta1, m * c.Beta1));
+        v = FlushSubnormal(Vector.FusedMultiplyAdd(c.OneMinusBeta2 * grad, grad, v * c.Beta2));
         p += c.NegativeStepSize * m / (Vector.SquareRoot(v) / c.SqrtCorrection2 + c.Eps);
         return p;
     }
@@ -224,11 +224,28 @@ public sealed class FlatAdam : IDisposable
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     static float Update(ref float p, ref float m, ref float v, float grad, StepConstants c)
     {
-        m = MathF.FusedMultiplyAdd(grad, c.OneMinusBeta1, m * c.Beta1);
-        v = MathF.FusedMultiplyAdd(c.OneMinusBeta2 * grad, grad, v * c.Beta2);
+        m = FlushSubnormal(MathF.FusedMultiplyAdd(grad, c.OneMinusBeta1, m * c.Beta1));
+        v = FlushSubnormal(MathF.FusedMultiplyAdd(c.OneMinusBeta2 * grad, grad, v * c.Beta2));
         p += c.NegativeStepSize * m / (MathF.Sqrt(v) / c.SqrtCorrection2 + c.Eps);
         return p;
     }
+
+    /// <summary>A moment below float32's smallest normal number (2^-126) becomes 0. Why: a parameter whose gradient
+    /// stops (a ReLU unit that no longer fires) has its first moment decay by beta1 each step, through the subnormal
+    /// numbers after about 800 steps, and each operation on a subnormal costs a microcode assist on Intel CPUs: measured
+    /// on the Intel Xeon (2026-12-06), vae_32d's float32 Adam took 0.28 s in epoch 1 and 1.9 s an epoch from epoch 3.
+    /// What it changes: nothing that reaches a parameter. With |m| &lt; 2^-126 and a denominator of at least eps = 1e-8,
+    /// the step is below lr 2^-126 / eps = 1.2e-33, under half an ulp of any parameter larger than 2e-26 in magnitude;
+    /// with v &lt; 2^-126, sqrt(v)/sqrt(1 - beta2^t) is at most 3.5e-18, under half an ulp of eps, so the denominator
+    /// rounds to the same float either way.</summary>
+    const float SmallestNormal = 1.17549435e-38f;   // 2^-126
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static Vector<float> FlushSubnormal(Vector<float> x) =>
+        Vector.ConditionalSelect(Vector.GreaterThanOrEqual(Vector.Abs(x), new Vector<float>(SmallestNormal)), x, Vector<float>.Zero);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static float FlushSubnormal(float x) => MathF.Abs(x) >= SmallestNormal ? x : 0;
 
     /// <summary>float32 bits to bfloat16 bits in the low half, rounded to nearest even (finite values).</summary>
     static Vector<uint> RoundToBf16(Vector<uint> bits) => (bits + new Vector<uint>(0x7FFF) + ((bits >> 16) & Vector<uint>.One)) >> 16;

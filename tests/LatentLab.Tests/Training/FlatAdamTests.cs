@@ -82,6 +82,48 @@ public class FlatAdamTests
         }
     }
 
+    /// <summary>Gradients that stop: 5 steps of random gradients, then 900 of zeros, as a ReLU unit that stops firing sees.
+    /// The first moment decays by beta1 each step and would pass through float32's subnormal numbers (each operation on
+    /// one a microcode assist on Intel CPUs); FlatAdam sets a moment below 2^-126 to zero instead. The parameters stay
+    /// within the rounding bound of the test above against torch.optim.Adam, which keeps the subnormals.</summary>
+    [Fact]
+    public void MomentsOfGradientsThatStopBecomeZeroNotSubnormal()
+    {
+        manual_seed(2);
+        var reference = new TorchSharp.Modules.Parameter(randn(4096) * 0.05f);
+        var flat = new TorchSharp.Modules.Parameter(reference.detach().clone());
+        var referenceAdam = optim.Adam([reference], lr: 1e-3);
+        using var flatAdam = new FlatAdam([flat], 1e-3);
+        var bound = new double[4096];
+        var before = Flatten([reference]);
+        using var noise = new Generator(4);
+        float decayed = 0;
+        bool wentSubnormal = false;
+        for (int step = 0; step < 905; step++)
+        {
+            using var g = step < 5 ? randn(4096, generator: noise) : zeros(4096);
+            reference.grad = g.clone();
+            using (no_grad()) flat.grad!.copy_(g);
+            referenceAdam.step();
+            flatAdam.Step();
+            var after = Flatten([reference]);
+            for (int i = 0; i < 4096; i++) bound[i] += Math.Pow(2, -21) * Math.Abs(after[i] - before[i]) + Ulp(after[i]);
+            before = after;
+            // The precondition: the first element's moment, decaying in float32 arithmetic as torch's does.
+            decayed = step < 5 ? flatAdam.State.M[0].item<float>() : decayed * 0.9f;
+            wentSubnormal |= float.IsSubnormal(decayed);
+        }
+        Assert.True(wentSubnormal, "precondition: the moment should have passed through the subnormal numbers");
+        var m = flatAdam.State.M.data<float>().ToArray();
+        var v = flatAdam.State.V.data<float>().ToArray();
+        Assert.DoesNotContain(m, float.IsSubnormal);
+        Assert.DoesNotContain(v, float.IsSubnormal);
+        Assert.All(m, x => Assert.Equal(0f, x));
+        var ours = Flatten([flat]);
+        for (int i = 0; i < 4096; i++)
+            Assert.True(Math.Abs((double)ours[i] - before[i]) <= bound[i], $"parameter {i}: {ours[i]:R} against torch's {before[i]:R}, bound {bound[i]:E3}");
+    }
+
     static float[] Flatten(IEnumerable<TorchSharp.Modules.Parameter> parameters) =>
         parameters.SelectMany(p => p.detach().data<float>().ToArray()).ToArray();
 
