@@ -43,6 +43,12 @@ if (args.Contains("--image-folder"))
     return;
 }
 
+if (args.Contains("--profile"))
+{
+    // Only where a step's time goes (autograd's and, where it applies, the hand-written step's).
+    foreach (var precision in options.Precisions) StepProfile.Print(ModelRegistry.Get(options.Models[0]), data, options.BatchSize, precision);
+    return;
+}
 Console.WriteLine($"LatentLab bench  {DateTime.UtcNow:yyyy-MM-dd}  {LatentLab.Runtime.Cpu.Current}  nproc={Environment.ProcessorCount}  threads={threads}  libtorch {__version__}");
 Console.WriteLine($"MNIST {data.TrainCount:N0} training images, batch {options.BatchSize}, {options.Epochs} timed epoch(s) per preset{(options.Quick ? " (--quick)" : "")}");
 Console.WriteLine();

@@ -102,14 +102,13 @@ public sealed class FusedMlpStep : IDisposable
         using var flat = x.view(rows, -1);
         if (flat.shape[1] != _encoder[0].Inputs) throw new ArgumentException($"images of {flat.shape[1]} values, the model takes {_encoder[0].Inputs}");
         using var noGrad = no_grad();
-        int threads = Math.Max(1, get_num_threads());
 
         // Encoder.
         var input = flat;
         for (int i = 0; i < _encoder.Length; i++)
         {
             Product(b.Encoder[i], input, _encoder[i].Weight, transposeSecond: true);
-            Elementwise.AddBias(b.Encoder[i], _encoder[i].Bias, relu: i < _encoder.Length - 1, threads);
+            Elementwise.AddBias(b.Encoder[i], _encoder[i].Bias, relu: i < _encoder.Length - 1);
             input = b.Encoder[i];
         }
         // The code: z = mu + eps exp(logVar / 2) and the KL term, or the AE's code itself.
@@ -126,11 +125,11 @@ public sealed class FusedMlpStep : IDisposable
         for (int i = 0; i < _decoder.Length; i++)
         {
             Product(b.Decoder[i], input, _decoder[i].Weight, transposeSecond: true);
-            if (i < _decoder.Length - 1) Elementwise.AddBias(b.Decoder[i], _decoder[i].Bias, relu: true, threads);
+            if (i < _decoder.Length - 1) Elementwise.AddBias(b.Decoder[i], _decoder[i].Bias, relu: true);
             input = b.Decoder[i];
         }
         // The likelihood and its gradient (into the logits' buffer's twin), the last bias's gradient with it.
-        double reconstruction = Elementwise.BernoulliLoss(b.Decoder[^1], _decoder[^1].Bias, flat, b.DecoderGrad[^1], _decoder[^1].BiasGrad, threads);
+        double reconstruction = Elementwise.BernoulliLoss(b.Decoder[^1], _decoder[^1].Bias, flat, b.DecoderGrad[^1], _decoder[^1].BiasGrad);
 
         // Decoder backward: each weight's gradient, then the gradient of the layer's input (masked by its ReLU).
         for (int i = _decoder.Length - 1; i >= 0; i--)
@@ -140,7 +139,7 @@ public sealed class FusedMlpStep : IDisposable
             if (i > 0)
             {
                 Product(b.DecoderGrad[i - 1], b.DecoderGrad[i], _decoder[i].Weight);
-                Elementwise.ReluBackward(b.DecoderGrad[i - 1], b.Decoder[i - 1], _decoder[i - 1].BiasGrad, threads);
+                Elementwise.ReluBackward(b.DecoderGrad[i - 1], b.Decoder[i - 1], _decoder[i - 1].BiasGrad);
             }
             else Product(b.ZGrad, b.DecoderGrad[0], _decoder[0].Weight);
         }
@@ -154,7 +153,7 @@ public sealed class FusedMlpStep : IDisposable
             if (i > 0)
             {
                 Product(b.EncoderGrad[i - 1], b.EncoderGrad[i], _encoder[i].Weight);
-                Elementwise.ReluBackward(b.EncoderGrad[i - 1], b.Encoder[i - 1], _encoder[i - 1].BiasGrad, threads);
+                Elementwise.ReluBackward(b.EncoderGrad[i - 1], b.Encoder[i - 1], _encoder[i - 1].BiasGrad);
             }
         }
         return (reconstruction + klFactor * kl) / rows;
@@ -190,49 +189,35 @@ public sealed class FusedMlpStep : IDisposable
         _buffers.Clear();
     }
 
-    /// <summary>The passes between the products, over row-major float32 [rows, columns] tensors.</summary>
+    /// <summary>The passes between the products, over row-major float32 [rows, columns] tensors, on the calling thread.</summary>
+    /// <remarks>One thread: libtorch's OpenMP workers spin for a while after each product, and a second .NET thread woken
+    /// beside them on two cores made the passes slower, not faster (measured on the Intel Xeon, 2026-12-06: the step's
+    /// elementwise work 0.1-0.2 s an epoch longer on two threads).</remarks>
     internal static unsafe class Elementwise
     {
         static float* At(Tensor t) => (float*)Unsafe.AsPointer(ref MemoryMarshal.GetReference(t.bytes));
 
-        /// <summary>Runs <paramref name="body"/>(first row, row count, chunk) over <paramref name="chunks"/> contiguous
-        /// ranges of rows, in parallel when there are several.</summary>
-        static void Rows(int rows, int chunks, Action<int, int, int> body)
-        {
-            chunks = Math.Clamp(chunks, 1, rows);
-            if (chunks == 1) { body(0, rows, 0); return; }
-            Parallel.For(0, chunks, c =>
-            {
-                int begin = rows * c / chunks, end = rows * (c + 1) / chunks;
-                body(begin, end - begin, c);
-            });
-        }
-
         /// <summary>h = h + bias, then max(h, 0) with <paramref name="relu"/>.</summary>
-        public static void AddBias(Tensor h, Tensor bias, bool relu, int threads)
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        public static void AddBias(Tensor h, Tensor bias, bool relu)
         {
             float* hp = At(h), bp = At(bias);
             int rows = (int)h.shape[0], n = (int)h.shape[1];
-            Rows(rows, rows * n >= 32768 ? threads : 1, (first, count, _) =>
+            for (int r = 0; r < rows; r++)
             {
-                for (int r = first; r < first + count; r++) AddBiasRow(hp + (long)r * n, bp, n, relu);
-            });
-        }
-
-        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        static void AddBiasRow(float* h, float* bias, int n, bool relu)
-        {
-            int j = 0;
-            for (; j <= n - Vector<float>.Count; j += Vector<float>.Count)
-            {
-                var v = Vector.Load(h + j) + Vector.Load(bias + j);
-                if (relu) v = Vector.Max(v, Vector<float>.Zero);
-                v.Store(h + j);
-            }
-            for (; j < n; j++)
-            {
-                float v = h[j] + bias[j];
-                h[j] = relu ? MathF.Max(v, 0) : v;
+                float* row = hp + (long)r * n;
+                int j = 0;
+                for (; j <= n - Vector<float>.Count; j += Vector<float>.Count)
+                {
+                    var v = Vector.Load(row + j) + Vector.Load(bp + j);
+                    if (relu) v = Vector.Max(v, Vector<float>.Zero);
+                    v.Store(row + j);
+                }
+                for (; j < n; j++)
+                {
+                    float v = row[j] + bp[j];
+                    row[j] = relu ? MathF.Max(v, 0) : v;
+                }
             }
         }
 
@@ -250,9 +235,8 @@ public sealed class FusedMlpStep : IDisposable
                 float rowKl = 0;
                 for (int j = 0; j < d; j++)
                 {
-                    float variance = MathF.Exp(logVar[j]);
                     zp[(long)r * d + j] = mu[j] + e[(long)r * d + j] * MathF.Exp(logVar[j] * 0.5f);
-                    rowKl += 0.5f * (mu[j] * mu[j] + variance - logVar[j] - 1);
+                    rowKl += 0.5f * (mu[j] * mu[j] + MathF.Exp(logVar[j]) - logVar[j] - 1);
                 }
                 kl += rowKl;
             }
@@ -302,29 +286,20 @@ public sealed class FusedMlpStep : IDisposable
         /// <summary>logits = the product + the last bias; the Bernoulli negative log-likelihood softplus(l) - x l summed
         /// over the batch (returned, float64), its gradient (sigmoid(l) - x) / B into <paramref name="logitsGrad"/>, and
         /// that gradient's column sums into <paramref name="biasGrad"/>: one pass over the [B, P] logits.</summary>
-        public static double BernoulliLoss(Tensor product, Tensor bias, Tensor x, Tensor logitsGrad, Tensor biasGrad, int threads)
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        public static double BernoulliLoss(Tensor product, Tensor bias, Tensor x, Tensor logitsGrad, Tensor biasGrad)
         {
             float* l = At(product), bp = At(bias), xp = At(x), g = At(logitsGrad), db = At(biasGrad);
             int rows = (int)product.shape[0], n = (int)product.shape[1];
-            int chunks = Math.Clamp(rows * n >= 32768 ? threads : 1, 1, rows);
-            var partialSums = new double[chunks];
-            var partialBias = new float[chunks * n];
-            float inverseRows = 1f / rows;
-            Rows(rows, chunks, (first, count, chunk) =>
-            {
-                fixed (float* column = &partialBias[chunk * n])
-                {
-                    double sum = 0;
-                    for (int r = first; r < first + count; r++)
-                        sum += BernoulliRow(l + (long)r * n, bp, xp + (long)r * n, g + (long)r * n, column, n, inverseRows);
-                    partialSums[chunk] = sum;
-                }
-            });
-            SumColumns(partialBias, chunks, n, db);
-            return partialSums.Sum();
+            new Span<float>(db, n).Clear();
+            float scale = 1f / rows;
+            double sum = 0;
+            for (int r = 0; r < rows; r++)
+                sum += BernoulliRow(l + (long)r * n, bp, xp + (long)r * n, g + (long)r * n, db, n, scale);
+            return sum;
         }
 
-        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         static double BernoulliRow(float* l, float* bias, float* x, float* g, float* column, int n, float scale)
         {
             var lossSum = Vector<float>.Zero;
@@ -335,11 +310,10 @@ public sealed class FusedMlpStep : IDisposable
             {
                 var logit = Vector.Load(l + j) + Vector.Load(bias + j);
                 var target = Vector.Load(x + j);
-                // softplus(l) = max(l, 0) + log(1 + exp(-|l|)); sigmoid(l) from the same exp(-|l|).
-                var e = Vector.Exp(-Vector.Abs(logit));
-                var positive = Vector.GreaterThanOrEqual(logit, Vector<float>.Zero);
-                lossSum += Vector.Max(logit, Vector<float>.Zero) + Vector.Log(one + e) - target * logit;
-                var sigmoid = Vector.ConditionalSelect(positive, one, e) / (one + e);
+                // softplus(l) = max(l, 0) + log1p(e) and sigmoid(l) = (l >= 0 ? 1 : e) / (1 + e), e = exp(-|l|).
+                var e = ExpOfNegative(-Vector.Abs(logit));
+                lossSum += Vector.Max(logit, Vector<float>.Zero) + Log1pOfUnit(e) - target * logit;
+                var sigmoid = Vector.ConditionalSelect(Vector.GreaterThanOrEqual(logit, Vector<float>.Zero), one, e) / (one + e);
                 var grad = (sigmoid - target) * scaleV;
                 grad.Store(g + j);
                 (Vector.Load(column + j) + grad).Store(column + j);
@@ -357,47 +331,70 @@ public sealed class FusedMlpStep : IDisposable
             return (double)Vector.Sum(lossSum) + tail;
         }
 
+        /// <summary>exp(a) for a &lt;= 0, float32, within about 2 ulp: a = k ln 2 + r with |r| &lt;= ln 2 / 2, exp(r) by its
+        /// Taylor polynomial to r^7 (the next term is below 6e-9 of it), times 2^k by the exponent bits. Below -87, where
+        /// exp(a) leaves float32's normal range, 0 (a Bernoulli's e^-87 is nothing next to 1).</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        internal static Vector<float> ExpOfNegative(Vector<float> a)
+        {
+            var clamped = Vector.Max(a, new Vector<float>(-87f));
+            var k = Vector.Round(clamped * new Vector<float>(1.44269504f));
+            // ln 2 in two parts (Cody and Waite), so that k ln 2 is subtracted exactly for |k| <= 126.
+            var r = Vector.FusedMultiplyAdd(k, new Vector<float>(-0.693145751953125f), clamped);
+            r = Vector.FusedMultiplyAdd(k, new Vector<float>(-1.428606765330187e-06f), r);
+            var p = new Vector<float>(1f / 5040);
+            p = Vector.FusedMultiplyAdd(p, r, new Vector<float>(1f / 720));
+            p = Vector.FusedMultiplyAdd(p, r, new Vector<float>(1f / 120));
+            p = Vector.FusedMultiplyAdd(p, r, new Vector<float>(1f / 24));
+            p = Vector.FusedMultiplyAdd(p, r, new Vector<float>(1f / 6));
+            p = Vector.FusedMultiplyAdd(p, r, new Vector<float>(0.5f));
+            p = Vector.FusedMultiplyAdd(p, r, Vector<float>.One);
+            p = Vector.FusedMultiplyAdd(p, r, Vector<float>.One);
+            var twoToK = Vector.AsVectorSingle((Vector.ConvertToInt32(k) + new Vector<int>(127)) << 23);
+            return Vector.ConditionalSelect(Vector.GreaterThanOrEqual(a, new Vector<float>(-87f)), p * twoToK, Vector<float>.Zero);
+        }
+
+        /// <summary>log(1 + e) for e in [0, 1], float32, within about 2 ulp: 2 atanh(t) with t = e / (2 + e) in [0, 1/3], by
+        /// its series to t^15 (the next term is below 2e-9 of the sum). Exact in relative terms as e goes to 0.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        internal static Vector<float> Log1pOfUnit(Vector<float> e)
+        {
+            var t = e / (new Vector<float>(2f) + e);
+            var u = t * t;
+            var p = new Vector<float>(1f / 15);
+            p = Vector.FusedMultiplyAdd(p, u, new Vector<float>(1f / 13));
+            p = Vector.FusedMultiplyAdd(p, u, new Vector<float>(1f / 11));
+            p = Vector.FusedMultiplyAdd(p, u, new Vector<float>(1f / 9));
+            p = Vector.FusedMultiplyAdd(p, u, new Vector<float>(1f / 7));
+            p = Vector.FusedMultiplyAdd(p, u, new Vector<float>(1f / 5));
+            p = Vector.FusedMultiplyAdd(p, u, new Vector<float>(1f / 3));
+            p = Vector.FusedMultiplyAdd(p, u, Vector<float>.One);
+            return new Vector<float>(2f) * t * p;
+        }
+
         /// <summary>dh = dh where h &gt; 0, else 0 (ReLU's backward, h its output); the bias's gradient as dh's column sums.</summary>
-        public static void ReluBackward(Tensor dh, Tensor h, Tensor biasGrad, int threads)
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        public static void ReluBackward(Tensor dh, Tensor h, Tensor biasGrad)
         {
             float* g = At(dh), hp = At(h), db = At(biasGrad);
             int rows = (int)dh.shape[0], n = (int)dh.shape[1];
-            int chunks = Math.Clamp(rows * n >= 32768 ? threads : 1, 1, rows);
-            var partialBias = new float[chunks * n];
-            Rows(rows, chunks, (first, count, chunk) =>
+            new Span<float>(db, n).Clear();
+            for (int r = 0; r < rows; r++)
             {
-                fixed (float* column = &partialBias[chunk * n])
-                    for (int r = first; r < first + count; r++) ReluBackwardRow(g + (long)r * n, hp + (long)r * n, column, n);
-            });
-            SumColumns(partialBias, chunks, n, db);
-        }
-
-        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        static void ReluBackwardRow(float* g, float* h, float* column, int n)
-        {
-            int j = 0;
-            for (; j <= n - Vector<float>.Count; j += Vector<float>.Count)
-            {
-                var masked = Vector.ConditionalSelect(Vector.GreaterThan(Vector.Load(h + j), Vector<float>.Zero), Vector.Load(g + j), Vector<float>.Zero);
-                masked.Store(g + j);
-                (Vector.Load(column + j) + masked).Store(column + j);
-            }
-            for (; j < n; j++)
-            {
-                float masked = h[j] > 0 ? g[j] : 0;
-                g[j] = masked;
-                column[j] += masked;
-            }
-        }
-
-        /// <summary>The chunks' column sums added in chunk order (the same order for the same thread count).</summary>
-        static void SumColumns(float[] partial, int chunks, int n, float* result)
-        {
-            for (int j = 0; j < n; j++)
-            {
-                float s = partial[j];
-                for (int c = 1; c < chunks; c++) s += partial[c * n + j];
-                result[j] = s;
+                float* gr = g + (long)r * n, hr = hp + (long)r * n;
+                int j = 0;
+                for (; j <= n - Vector<float>.Count; j += Vector<float>.Count)
+                {
+                    var masked = Vector.ConditionalSelect(Vector.GreaterThan(Vector.Load(hr + j), Vector<float>.Zero), Vector.Load(gr + j), Vector<float>.Zero);
+                    masked.Store(gr + j);
+                    (Vector.Load(db + j) + masked).Store(db + j);
+                }
+                for (; j < n; j++)
+                {
+                    float masked = hr[j] > 0 ? gr[j] : 0;
+                    gr[j] = masked;
+                    db[j] += masked;
+                }
             }
         }
     }

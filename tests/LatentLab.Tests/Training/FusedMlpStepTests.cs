@@ -164,4 +164,39 @@ public class FusedMlpStepTests
         Assert.NotNull(FusedMlpStep.Supports(Autoencoder.Create(ModelRegistry.Get("vae_32d").WithOverrides(arch: Architecture.Conv))));
         Assert.NotNull(FusedMlpStep.Supports(Autoencoder.Create(ModelRegistry.Get("ae_2d") with { Recon = ReconstructionLoss.Mse })));
     }
+
+    /// <summary>The step's own exp and log1p against float64's, over their whole ranges: each within 4 units in the last
+    /// place of float32 (their remarks argue about 2: the polynomials' truncation below 6e-9 and 2e-9 relative, and a
+    /// rounding per operation of Horner's scheme, whose terms shrink).</summary>
+    [Fact]
+    public void ItsExpAndLog1pAreFloat32Accurate()
+    {
+        const double ulps = 4 * 5.96e-8;   // 4 units of float32's last place, relative
+        var a = new float[System.Numerics.Vector<float>.Count];
+        double worstExp = 0, worstLog = 0;
+        for (int i = 0; i <= 870_000; i += a.Length)
+        {
+            for (int j = 0; j < a.Length; j++) a[j] = -(i + j) * 1e-4f;          // 0 down to -87
+            var exp = FusedMlpStep.Elementwise.ExpOfNegative(new System.Numerics.Vector<float>(a));
+            for (int j = 0; j < a.Length; j++)
+            {
+                double want = Math.Exp(a[j]);
+                if (a[j] >= -87) worstExp = Math.Max(worstExp, Math.Abs(exp[j] - want) / want);
+            }
+        }
+        for (int i = 0; i <= 1_000_000; i += a.Length)
+        {
+            for (int j = 0; j < a.Length; j++) a[j] = (i + j) * 1e-6f;            // 0 to 1
+            var log = FusedMlpStep.Elementwise.Log1pOfUnit(new System.Numerics.Vector<float>(a));
+            for (int j = 0; j < a.Length; j++)
+            {
+                double want = Math.Log(1 + (double)a[j]);
+                if (want > 0) worstLog = Math.Max(worstLog, Math.Abs(log[j] - want) / want);
+                else Assert.Equal(0f, log[j]);
+            }
+        }
+        Assert.True(worstExp <= ulps, $"exp: {worstExp:E2} relative at worst");
+        Assert.True(worstLog <= ulps, $"log1p: {worstLog:E2} relative at worst");
+        Assert.Equal(0f, FusedMlpStep.Elementwise.ExpOfNegative(new System.Numerics.Vector<float>(-200f))[0]);
+    }
 }
