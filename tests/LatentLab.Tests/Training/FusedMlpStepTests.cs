@@ -177,7 +177,7 @@ public class FusedMlpStepTests
         for (int i = 0; i <= 870_000; i += a.Length)
         {
             for (int j = 0; j < a.Length; j++) a[j] = -(i + j) * 1e-4f;          // 0 down to -87
-            var exp = FusedMlpStep.Elementwise.ExpOfNegative(new System.Numerics.Vector<float>(a));
+            var exp = LatentLab.Runtime.VectorMath.ExpOfNegative(new System.Numerics.Vector<float>(a));
             for (int j = 0; j < a.Length; j++)
             {
                 double want = Math.Exp(a[j]);
@@ -187,7 +187,7 @@ public class FusedMlpStepTests
         for (int i = 0; i <= 1_000_000; i += a.Length)
         {
             for (int j = 0; j < a.Length; j++) a[j] = (i + j) * 1e-6f;            // 0 to 1
-            var log = FusedMlpStep.Elementwise.Log1pOfUnit(new System.Numerics.Vector<float>(a));
+            var log = LatentLab.Runtime.VectorMath.Log1pOfUnit(new System.Numerics.Vector<float>(a));
             for (int j = 0; j < a.Length; j++)
             {
                 double want = Math.Log(1 + (double)a[j]);
@@ -197,6 +197,6 @@ public class FusedMlpStepTests
         }
         Assert.True(worstExp <= ulps, $"exp: {worstExp:E2} relative at worst");
         Assert.True(worstLog <= ulps, $"log1p: {worstLog:E2} relative at worst");
-        Assert.Equal(0f, FusedMlpStep.Elementwise.ExpOfNegative(new System.Numerics.Vector<float>(-200f))[0]);
+        Assert.Equal(0f, LatentLab.Runtime.VectorMath.ExpOfNegative(new System.Numerics.Vector<float>(-200f))[0]);
     }
 }
