@@ -132,32 +132,29 @@ public sealed class FusedMlpStep : IDisposable
         // The likelihood and its gradient (into the logits' buffer's twin), the last bias's gradient with it.
         double reconstruction = Elementwise.BernoulliLoss(b.Decoder[^1], _decoder[^1].Bias, flat, b.DecoderGrad[^1], _decoder[^1].BiasGrad);
 
-        // Decoder backward: each weight's gradient, then the gradient of the layer's input (masked by its ReLU).
-        for (int i = _decoder.Length - 1; i >= 0; i--)
-        {
-            var layerInput = i == 0 ? z : b.Decoder[i - 1];
-            Product(_decoder[i].WeightGrad, b.DecoderGrad[i], layerInput, transposeFirst: true);
-            if (i > 0)
-            {
-                Product(b.DecoderGrad[i - 1], b.DecoderGrad[i], _decoder[i].Weight);
-                Elementwise.ReluBackward(b.DecoderGrad[i - 1], b.Decoder[i - 1], _decoder[i - 1].BiasGrad);
-            }
-            else Product(b.ZGrad, b.DecoderGrad[0], _decoder[0].Weight);
-        }
-        // Through the code to the encoder's output.
+        // Decoder backward, then through the code to the encoder's output, then the encoder.
+        Backward(_decoder, b.Decoder, b.DecoderGrad, z, b.ZGrad);
         if (_variational) Elementwise.ReparameterizeBackward(b.ZGrad, b.Encoder[^1], b.Eps, b.EncoderGrad[^1], _encoder[^1].BiasGrad, klFactor);
         else Elementwise.CopyWithColumnSums(b.ZGrad, b.EncoderGrad[^1], _encoder[^1].BiasGrad);
-        for (int i = _encoder.Length - 1; i >= 0; i--)
+        Backward(_encoder, b.Encoder, b.EncoderGrad, flat, inputGrad: null);
+        return (reconstruction + klFactor * kl) / rows;
+    }
+
+    /// <summary>Backward through a chain of layers whose last output's gradient is in <paramref name="grads"/>[^1]:
+    /// each weight's gradient, then the gradient of the layer's input (masked by the ReLU that made it, with that
+    /// layer's bias gradient); the chain's own input's gradient into <paramref name="inputGrad"/> unless null.</summary>
+    static void Backward(Layer[] layers, Tensor[] outputs, Tensor[] grads, Tensor input, Tensor? inputGrad)
+    {
+        for (int i = layers.Length - 1; i >= 0; i--)
         {
-            var layerInput = i == 0 ? flat : b.Encoder[i - 1];
-            Product(_encoder[i].WeightGrad, b.EncoderGrad[i], layerInput, transposeFirst: true);
+            Product(layers[i].WeightGrad, grads[i], i == 0 ? input : outputs[i - 1], transposeFirst: true);
             if (i > 0)
             {
-                Product(b.EncoderGrad[i - 1], b.EncoderGrad[i], _encoder[i].Weight);
-                Elementwise.ReluBackward(b.EncoderGrad[i - 1], b.Encoder[i - 1], _encoder[i - 1].BiasGrad);
+                Product(grads[i - 1], grads[i], layers[i].Weight);
+                Elementwise.ReluBackward(grads[i - 1], outputs[i - 1], layers[i - 1].BiasGrad);
             }
+            else if (inputGrad is not null) Product(inputGrad, grads[0], layers[0].Weight);
         }
-        return (reconstruction + klFactor * kl) / rows;
     }
 
     /// <summary>result = first · second (either operand transposed as a view), written into result's memory.</summary>
