@@ -36,8 +36,8 @@ def openblas_core():
     return None
 
 
-if "OPENBLAS_CORETYPE" not in os.environ and openblas_core():
-    os.environ["OPENBLAS_CORETYPE"] = openblas_core()
+if "OPENBLAS_CORETYPE" not in os.environ and (core := openblas_core()):
+    os.environ["OPENBLAS_CORETYPE"] = core
 
 import numpy as np
 import torch

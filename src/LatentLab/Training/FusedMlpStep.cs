@@ -68,8 +68,8 @@ public sealed class FusedMlpStep : IDisposable
         if (c.Kind == ModelKind.Vae && (c.Prior != Models.Priors.PriorRegistry.Standard || c.Posterior != Models.Posteriors.PosteriorRegistry.Gaussian))
             return "not a Gaussian posterior against N(0, I)";
         if (c.Kind is not (ModelKind.Vae or ModelKind.Ae)) return "another kind of model";
-        var names = model.ObjectiveParameters().Count();
-        if (names != 2 * (c.HiddenDims.Count + 1) * 2) return "parameters beyond the encoder's and the decoder's layers";
+        // A weight and a bias for each layer of the encoder and of the decoder, and nothing else.
+        if (model.ObjectiveParameters().Count() != 2 * 2 * (c.HiddenDims.Count + 1)) return "parameters beyond the encoder's and the decoder's layers";
         return null;
     }
 
@@ -133,9 +133,10 @@ public sealed class FusedMlpStep : IDisposable
         double reconstruction = Elementwise.BernoulliLoss(b.Decoder[^1], _decoder[^1].Bias, flat, b.DecoderGrad[^1], _decoder[^1].BiasGrad);
 
         // Decoder backward, then through the code to the encoder's output, then the encoder.
-        Backward(_decoder, b.Decoder, b.DecoderGrad, z, b.ZGrad);
+        // An AE's code is its encoder's output: the decoder's input gradient is the encoder's output gradient.
+        Backward(_decoder, b.Decoder, b.DecoderGrad, z, _variational ? b.ZGrad : b.EncoderGrad[^1]);
         if (_variational) Elementwise.ReparameterizeBackward(b.ZGrad, b.Encoder[^1], b.Eps, b.EncoderGrad[^1], _encoder[^1].BiasGrad, klFactor);
-        else Elementwise.CopyWithColumnSums(b.ZGrad, b.EncoderGrad[^1], _encoder[^1].BiasGrad);
+        else Elementwise.ColumnSums(b.EncoderGrad[^1], _encoder[^1].BiasGrad);
         Backward(_encoder, b.Encoder, b.EncoderGrad, flat, inputGrad: null);
         return (reconstruction + klFactor * kl) / rows;
     }
@@ -266,19 +267,14 @@ public sealed class FusedMlpStep : IDisposable
             }
         }
 
-        /// <summary>An AE's code is its encoder's output: the gradient copied, the last bias's as its column sums.</summary>
-        public static void CopyWithColumnSums(Tensor from, Tensor to, Tensor biasGrad)
+        /// <summary>The bias's gradient as the column sums of its layer's output gradient (an AE's last encoder layer).</summary>
+        public static void ColumnSums(Tensor grad, Tensor biasGrad)
         {
-            float* f = At(from), t = At(to), db = At(biasGrad);
-            int rows = (int)from.shape[0], n = (int)from.shape[1];
+            float* g = At(grad), db = At(biasGrad);
+            int rows = (int)grad.shape[0], n = (int)grad.shape[1];
             new Span<float>(db, n).Clear();
             for (int r = 0; r < rows; r++)
-                for (int j = 0; j < n; j++)
-                {
-                    float v = f[(long)r * n + j];
-                    t[(long)r * n + j] = v;
-                    db[j] += v;
-                }
+                for (int j = 0; j < n; j++) db[j] += g[(long)r * n + j];
         }
 
         /// <summary>logits = the product + the last bias; the Bernoulli negative log-likelihood softplus(l) - x l summed
