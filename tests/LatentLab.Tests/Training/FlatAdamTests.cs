@@ -84,8 +84,9 @@ public class FlatAdamTests
 
     /// <summary>Gradients that stop: 5 steps of random gradients, then 900 of zeros, as a ReLU unit that stops firing sees.
     /// The first moment decays by beta1 each step and would pass through float32's subnormal numbers (each operation on
-    /// one a microcode assist on Intel CPUs); FlatAdam sets a moment below 2^-126 to zero instead. The parameters stay
-    /// within the rounding bound of the test above against torch.optim.Adam, which keeps the subnormals.</summary>
+    /// one a microcode assist on Intel CPUs); FlatAdam sets a moment below 2^-126 to zero instead, and before that, while
+    /// the step's term lr m would be subnormal, leaves the term out. The parameters stay within the rounding bound of the
+    /// test above against torch.optim.Adam, which keeps the subnormals.</summary>
     [Fact]
     public void MomentsOfGradientsThatStopBecomeZeroNotSubnormal()
     {
@@ -98,7 +99,7 @@ public class FlatAdamTests
         var before = Flatten([reference]);
         using var noise = new Generator(4);
         float decayed = 0;
-        bool wentSubnormal = false;
+        bool wentSubnormal = false, stepWentSubnormal = false;
         for (int step = 0; step < 905; step++)
         {
             using var g = step < 5 ? randn(4096, generator: noise) : zeros(4096);
@@ -112,8 +113,10 @@ public class FlatAdamTests
             // The precondition: the first element's moment, decaying in float32 arithmetic as torch's does.
             decayed = step < 5 ? flatAdam.State.M[0].item<float>() : decayed * 0.9f;
             wentSubnormal |= float.IsSubnormal(decayed);
+            stepWentSubnormal |= float.IsNormal(decayed) && float.IsSubnormal(decayed * (float)(1e-3 / (1 - Math.Pow(0.9, step + 1))));
         }
         Assert.True(wentSubnormal, "precondition: the moment should have passed through the subnormal numbers");
+        Assert.True(stepWentSubnormal, "precondition: the step's term lr m should have been subnormal while the moment was not");
         var m = flatAdam.State.M.data<float>().ToArray();
         var v = flatAdam.State.V.data<float>().ToArray();
         Assert.DoesNotContain(m, float.IsSubnormal);
