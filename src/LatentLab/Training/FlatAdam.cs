@@ -1,6 +1,7 @@
 using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using LatentLab.Runtime;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
@@ -129,17 +130,17 @@ public sealed class FlatAdam : IDisposable
         public float StepFloorScalar => SmallestNormal / MathF.Abs(NegativeStepSize);
     }
 
-    /// <summary>Runs <paramref name="body"/>(byte offset, element count) over a few slices in parallel: two per core,
-    /// enough to balance, few enough that scheduling is noise next to the memory traffic.</summary>
+    /// <summary>Runs <paramref name="body"/>(byte offset, element count) over one slice per libtorch thread, on libtorch's
+    /// own OpenMP threads (<see cref="OmpTeam"/>: a .NET thread beside them shares a core with a spinning one). Slices
+    /// start at multiples of 64 elements; small models take one.</summary>
     void ForEachSlice(Action<nint, int> body)
     {
         long n = _parameters.numel();
-        int slices = (int)Math.Clamp(n / 65536, 1, 2 * Environment.ProcessorCount);
-        Parallel.For(0, slices, slice =>
+        OmpTeam.Run((slice, slices) =>
         {
-            long begin = n * slice / slices, end = n * (slice + 1) / slices;
+            long begin = n * slice / slices / 64 * 64, end = slice == slices - 1 ? n : n * (slice + 1) / slices / 64 * 64;
             body((nint)(sizeof(float) * begin), (int)(end - begin));
-        });
+        }, maxParts: (int)Math.Max(1, n / 65536));
     }
 
     // The update loops are compiled fully optimised at once: under tiered compilation they ran unoptimised for the
