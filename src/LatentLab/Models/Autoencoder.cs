@@ -99,8 +99,10 @@ public abstract class Autoencoder : Module<Tensor, Tensor>
         using var scope = NewDisposeScope();
         var (z, logQ) = q.Sample(k, rng);                                        // [k, B, d], [k, B]
         long n = x.shape[0], d = z.shape[2];
-        var logits = Decode(z.view(k * n, d)).view(k, n, -1);
-        var logPxGivenZ = Likelihood.LogBernoulli(logits, x.flatten(1));          // [k, B]
+        // Without gradients (the likelihood estimate), an MLP decoder's likelihood in fused passes: the same values.
+        var logPxGivenZ = Networks.MlpBernoulliLikelihood.Applies(this)
+            ? Networks.MlpBernoulliLikelihood.LogLikelihood(this, z.view(k * n, d), x.flatten(1)).view(k, n)
+            : Likelihood.LogBernoulli(Decode(z.view(k * n, d)).view(k, n, -1), x.flatten(1));   // [k, B]
         return (logPxGivenZ + prior.LogDensity(z) - logQ).MoveToOuterDisposeScope();
     }
 
