@@ -1,5 +1,6 @@
 using System.Numerics;
 using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
 
 namespace LatentLab.Runtime;
 
@@ -47,5 +48,43 @@ public static class VectorMath
         p = Vector.FusedMultiplyAdd(p, u, new Vector<float>(1f / 3));
         p = Vector.FusedMultiplyAdd(p, u, Vector<float>.One);
         return new Vector<float>(2f) * t * p;
+    }
+
+    /// <summary><see cref="ExpOfNegative(Vector{float})"/> over 16 lanes (AVX-512).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> ExpOfNegative(Vector512<float> a)
+    {
+        var clamped = Vector512.Max(a, Vector512.Create(-87f));
+        var k = Vector512.Round(clamped * Vector512.Create(1.44269504f));
+        // ln 2 in two parts (Cody and Waite), so that k ln 2 is subtracted exactly for |k| <= 126.
+        var r = Vector512.FusedMultiplyAdd(k, Vector512.Create(-0.693145751953125f), clamped);
+        r = Vector512.FusedMultiplyAdd(k, Vector512.Create(-1.428606765330187e-06f), r);
+        var p = Vector512.Create(1f / 5040);
+        p = Vector512.FusedMultiplyAdd(p, r, Vector512.Create(1f / 720));
+        p = Vector512.FusedMultiplyAdd(p, r, Vector512.Create(1f / 120));
+        p = Vector512.FusedMultiplyAdd(p, r, Vector512.Create(1f / 24));
+        p = Vector512.FusedMultiplyAdd(p, r, Vector512.Create(1f / 6));
+        p = Vector512.FusedMultiplyAdd(p, r, Vector512.Create(0.5f));
+        p = Vector512.FusedMultiplyAdd(p, r, Vector512<float>.One);
+        p = Vector512.FusedMultiplyAdd(p, r, Vector512<float>.One);
+        var twoToK = Vector512.AsSingle((Vector512.ConvertToInt32(k) + Vector512.Create(127)) << 23);
+        return Vector512.ConditionalSelect(Vector512.GreaterThanOrEqual(a, Vector512.Create(-87f)), p * twoToK, Vector512<float>.Zero);
+    }
+
+    /// <summary><see cref="Log1pOfUnit(Vector{float})"/> over 16 lanes (AVX-512).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> Log1pOfUnit(Vector512<float> e)
+    {
+        var t = e / (Vector512.Create(2f) + e);
+        var u = t * t;
+        var p = Vector512.Create(1f / 15);
+        p = Vector512.FusedMultiplyAdd(p, u, Vector512.Create(1f / 13));
+        p = Vector512.FusedMultiplyAdd(p, u, Vector512.Create(1f / 11));
+        p = Vector512.FusedMultiplyAdd(p, u, Vector512.Create(1f / 9));
+        p = Vector512.FusedMultiplyAdd(p, u, Vector512.Create(1f / 7));
+        p = Vector512.FusedMultiplyAdd(p, u, Vector512.Create(1f / 5));
+        p = Vector512.FusedMultiplyAdd(p, u, Vector512.Create(1f / 3));
+        p = Vector512.FusedMultiplyAdd(p, u, Vector512<float>.One);
+        return Vector512.Create(2f) * t * p;
     }
 }

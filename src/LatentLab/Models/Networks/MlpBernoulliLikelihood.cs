@@ -1,6 +1,7 @@
 using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 using LatentLab.Runtime;
 using static TorchSharp.torch;
 
@@ -124,7 +125,20 @@ public static unsafe class MlpBernoulliLikelihood
         {
             float* row = l + r * n, image = xp + r % images * n;
             var sum = Vector<float>.Zero;
+            float wide = 0;
             int j = 0;
+            if (Vector512.IsHardwareAccelerated)
+            {
+                // 16 lanes where the CPU has them (Vector<float> is 8 wide by default even there): the pass is arithmetic-bound.
+                var sum512 = Vector512<float>.Zero;
+                for (; j <= n - Vector512<float>.Count; j += Vector512<float>.Count)
+                {
+                    var logit = Vector512.Load(row + j) + Vector512.Load(bp + j);
+                    var softplus = Vector512.Max(logit, Vector512<float>.Zero) + VectorMath.Log1pOfUnit(VectorMath.ExpOfNegative(-Vector512.Abs(logit)));
+                    sum512 += Vector512.FusedMultiplyAdd(Vector512.Load(image + j), logit, -softplus);
+                }
+                wide = Vector512.Sum(sum512);
+            }
             for (; j <= n - Vector<float>.Count; j += Vector<float>.Count)
             {
                 var logit = Vector.Load(row + j) + Vector.Load(bp + j);
@@ -137,7 +151,7 @@ public static unsafe class MlpBernoulliLikelihood
                 float logit = row[j] + bp[j];
                 tail += image[j] * logit - (MathF.Max(logit, 0) + MathF.Log(1 + MathF.Exp(-MathF.Abs(logit))));
             }
-            rp[r] = Vector.Sum(sum) + tail;
+            rp[r] = wide + Vector.Sum(sum) + tail;
         }
     }
 }
