@@ -13,9 +13,11 @@ namespace LatentLab.Training;
 /// those dispatches and their passes over memory cost as much as the model's matrix products. Here every parameter
 /// is re-pointed (set_) to a slice of one flat buffer and every gradient is a slice of one flat gradient buffer
 /// (autograd accumulates into an existing .grad in place, so backward writes straight into it). A step is then one
-/// loop over the four buffers (<see cref="FusedStep"/>), a few slices per core: the moments, the square root, the
+/// loop over the four buffers (<see cref="FusedStep"/>), a slice per libtorch thread on libtorch's own OpenMP threads
+/// (<see cref="OmpTeam"/>): the moments, the square root, the
 /// parameters, and the gradient cleared for the next backward; 16 bytes read and 16 written per parameter.
-/// It repeats libtorch's float32 operations in libtorch's order, with its fused multiply-adds, so the moments are
+/// It repeats libtorch's float32 operations in libtorch's order (except subnormal arithmetic: <see cref="SmallestNormal"/>
+/// and <see cref="ZeroBelow"/>), with its fused multiply-adds, so the moments are
 /// bit for bit torch.optim.Adam's. The square root is the hardware's, correctly rounded (IEEE 754). libtorch's is not:
 /// it computes a float32 tensor's sqrt with MKL's vsSqrt, which differs from IEEE sqrt in the last bit of about 17% of
 /// Adam's v values. Calling that vsSqrt (libtorch_cpu exports it) block by block gave torch.optim.Adam's parameters bit
