@@ -4,6 +4,10 @@ using static TorchSharp.torch;
 
 namespace LatentLab.Tests.Runtime;
 
+/// <remarks>Alone in the process: set_num_threads also sets libtorch's default for threads that have not run libtorch
+/// yet, and a test starting on such a thread while the count is 1 or 3 would compute with it (FusedMlpStepTests' free
+/// runs did, in CI, 2026-12-06).</remarks>
+[Collection(nameof(AloneInTheProcess))]
 public class OmpTeamTests
 {
     /// <summary>The route the training step's passes and Adam take on Linux: libtorch's own OpenMP threads. If the

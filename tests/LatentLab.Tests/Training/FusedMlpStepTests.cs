@@ -118,12 +118,31 @@ public class FusedMlpStepTests
     /// weights drift apart by more than the gradients do. Not ae_2d: with a code of two numbers, a rounding-sized
     /// difference in one step's weights moves the next steps' codes, and its free runs drift apart by percents over 20
     /// steps (1 % of encoder.0's displacement measured) although every one of its steps agrees as the test above holds.
-    /// A wrong gradient (a factor, a sign, a mask) moves the displacement by tens of percents in every tensor it reaches.</summary>
+    /// A wrong gradient (a factor, a sign, a mask) moves the displacement by tens of percents in every tensor it reaches.
+    /// Two libtorch threads, as the bound was measured with (this project's machines have two cores): on one thread,
+    /// MKL's single-threaded kernels round the two paths' weight gradients differently enough that vae_32d's encoder.0
+    /// ends 2 % of its displacement apart (measured 2026-12-06, on this commit's parent and on e897dfa alike), although
+    /// every step agrees as the test above holds; a test that lowered the process's default thread count for a moment
+    /// (OmpTeamTests, since made to run alone) once handed this test a thread that started with one.</summary>
     [Theory]
     [InlineData("vae_32d")]
     [InlineData("vae_2d")]
     [InlineData("ae_32d")]
     public void TwentyStepsOnTheirOwnReachAutogradsWeights(string name)
+    {
+        int threads = get_num_threads();
+        set_num_threads(2);
+        try
+        {
+            FreeRuns(name);
+        }
+        finally
+        {
+            set_num_threads(threads);
+        }
+    }
+
+    static void FreeRuns(string name)
     {
         var config = ModelRegistry.Get(name);
         var (reference, referenceAdam) = Fresh(config, 5);
