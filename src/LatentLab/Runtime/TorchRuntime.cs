@@ -20,15 +20,28 @@ public static class TorchRuntime
         return torch.get_num_threads();
     }
 
-    /// <summary>Runs <paramref name="work"/> on a thread-pool thread with the thread count of the last
-    /// <see cref="ConfigureThreads"/>. libtorch's count is OpenMP's, which is per thread: a pool thread that ran libtorch
-    /// under an earlier count (an earlier command in the same process: a test host, a program using the library) keeps
-    /// that count, and its reductions split differently, so the same command's numbers would move in the last bits.</summary>
-    public static Task<T> Run<T>(Func<T> work) => Task.Run(() =>
+    /// <summary>Runs <paramref name="work"/> on the calling thread with the thread count of the last
+    /// <see cref="ConfigureThreads"/>, as a task for callers that await it. libtorch's count is OpenMP's, which is per
+    /// thread: a thread that ran libtorch under an earlier count (an earlier command in the same process: a test host, a
+    /// program using the library) keeps that count, and its reductions split differently, so the same command's numbers
+    /// would move in the last bits.</summary>
+    /// <remarks>Not on another thread (it once ran on a thread-pool thread, to keep a display's refresh free; Spectre's
+    /// displays refresh from threads of their own): GNU OpenMP counts every thread that has run libtorch's parallel work,
+    /// with its workers, and once they outnumber the cores it lets its workers spin only 100 times between products
+    /// before they sleep. A second such thread made vae_32d's epoch 2.5-2.7 s against 1.8 on the Intel Xeon
+    /// (bench/README.md, 2026-12-06).</remarks>
+    public static Task<T> Run<T>(Func<T> work)
     {
         UseConfiguredThreads();
-        return work();
-    }, CancellationToken.None);
+        try
+        {
+            return Task.FromResult(work());
+        }
+        catch (Exception e)
+        {
+            return Task.FromException<T>(e);
+        }
+    }
 
     /// <summary>Sets this thread's libtorch thread count to the configured one when it differs.</summary>
     public static void UseConfiguredThreads()
