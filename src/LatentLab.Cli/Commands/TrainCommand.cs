@@ -126,18 +126,13 @@ public static class TrainCommand
             $"training {model.Name} ({ModelRegistry.Describe(model)}, {trainer.Record().Parameters:N0} parameters) on {dataset.TrainCount:N0} {dataset.Name} images, {threads} {(threads == 1 ? "thread" : "threads")}, {precision.Name()}, {trainer.StepPath}");
 
         var outcome = TrainingOutcome.Completed;
-        await TrainingDisplay.CreateProgress(console.Out).StartAsync(ctx =>
+        await TrainingDisplay.CreateProgress(console.Out).StartAsync(async ctx =>
         {
             var task = ctx.AddTask(model.Name, maxValue: (double)training.Epochs * trainer.BatchesPerEpoch);
             var display = new TrainingDisplay(console.Out, task, trainer.BatchesPerEpoch, model.Name);
-            // On this thread, the one that loaded the data and built the model (the display refreshes from a thread of its
-            // own). Not on another: GNU OpenMP counts every thread that has run libtorch's parallel work with its workers,
-            // and once they outnumber the cores it lets its workers spin only 100 times between products before they
-            // sleep. Measured on the Intel Xeon (2026-12-06): vae_32d's epoch 2.5-2.7 s on a second thread, 1.8 s here.
-            TorchRuntime.UseConfiguredThreads();
-            outcome = trainer.Train(parse.GetValue(ResumeOption), display, cancel);
+            // On this thread, the one that loaded the data (TorchRuntime.Run says why); the display refreshes from its own.
+            outcome = await TorchRuntime.Run(() => trainer.Train(parse.GetValue(ResumeOption), display, cancel));
             if (outcome == TrainingOutcome.Completed) task.Value = task.MaxValue;
-            return Task.CompletedTask;
         });
 
         if (outcome == TrainingOutcome.Interrupted)
