@@ -194,16 +194,16 @@ public sealed class FlatAdam : IDisposable
         for (int k = 0; k < bgv.Length; k++)
         {
             Vector.Widen(bgv[k], out var low, out var high);
-            var first = RoundToBf16(Vector.AsVectorUInt32(Update(ref pv[2 * k], ref mv[2 * k], ref vv[2 * k], Vector.AsVectorSingle(low << 16), vectors)));
-            var second = RoundToBf16(Vector.AsVectorUInt32(Update(ref pv[2 * k + 1], ref mv[2 * k + 1], ref vv[2 * k + 1], Vector.AsVectorSingle(high << 16), vectors)));
+            var first = BFloat16Bits.Round(Update(ref pv[2 * k], ref mv[2 * k], ref vv[2 * k], BFloat16Bits.Widen(low), vectors));
+            var second = BFloat16Bits.Round(Update(ref pv[2 * k + 1], ref mv[2 * k + 1], ref vv[2 * k + 1], BFloat16Bits.Widen(high), vectors));
             bpv[k] = Vector.Narrow(first, second);
             bgv[k] = Vector<ushort>.Zero;
         }
 
         for (int i = bgv.Length * Vector<ushort>.Count; i < count; i++)
         {
-            float weight = Update(ref p[i], ref m[i], ref v[i], BitConverter.UInt32BitsToSingle((uint)bg[i] << 16), c);
-            bp[i] = (ushort)RoundToBf16(BitConverter.SingleToUInt32Bits(weight));
+            float weight = Update(ref p[i], ref m[i], ref v[i], BFloat16Bits.Widen(bg[i]), c);
+            bp[i] = BFloat16Bits.Round(weight);
             bg[i] = 0;
         }
     }
@@ -266,11 +266,6 @@ public sealed class FlatAdam : IDisposable
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     static float FlushSubnormal(float x) => MathF.Abs(x) >= SmallestNormal ? x : 0;
-
-    /// <summary>float32 bits to bfloat16 bits in the low half, rounded to nearest even (finite values).</summary>
-    static Vector<uint> RoundToBf16(Vector<uint> bits) => (bits + new Vector<uint>(0x7FFF) + ((bits >> 16) & Vector<uint>.One)) >> 16;
-
-    static uint RoundToBf16(uint bits) => (bits + 0x7FFF + ((bits >> 16) & 1)) >> 16;
 
     /// <summary>The address of a contiguous CPU tensor's first element; libtorch memory does not move.</summary>
     static unsafe nint Address(Tensor t) => (nint)Unsafe.AsPointer(ref MemoryMarshal.GetReference(t.bytes));

@@ -9,7 +9,7 @@ using static TorchSharp.torch;
 
 namespace LatentLab.Training;
 
-/// <summary>One float32 training step of an MLP VAE or AE written out by hand: the forward pass, the loss and the
+/// <summary>One training step of an MLP VAE or AE written out by hand, in float32 or in mixed precision (bfloat16): the forward pass, the loss and the
 /// gradients of every weight and bias, with libtorch's matrix products (<c>addmm_</c> into buffers allocated once, the
 /// weight gradients straight into the optimiser's flat gradient buffer) and one vectorised C# pass for the elementwise
 /// work between two products. The autograd path (<see cref="Autoencoder.Loss"/> and <c>backward()</c>) stays the
@@ -31,8 +31,15 @@ namespace LatentLab.Training;
 /// bias gradients row after row): the step's values agree with the reference to float32 rounding, not bit for bit.
 /// The noise is drawn as the reference draws it (<c>normal_</c> on the trainer's generator, the same count in the same
 /// order), so the two paths see the same ε.
+///
+/// In mixed precision the step trains a model's bfloat16 twin (<see cref="Autoencoder.Twin"/>, its weights and
+/// gradients the views <see cref="FlatAdam"/> gives them) and keeps the twin's arithmetic: the same libtorch products on
+/// the same bfloat16 operands (each layer's bias copied into its output first, as libtorch's linear starts its addmm),
+/// bfloat16 activations and gradients between them, and the float32 work of the twin's loss (the code's draw, the KL
+/// term, the likelihood and their gradients) on the widened values, each result rounded to bfloat16 to nearest even
+/// where the twin casts it (FusedMlpStep.Bf16.cs).
 /// </remarks>
-public sealed class FusedMlpStep : IDisposable
+public sealed partial class FusedMlpStep : IDisposable
 {
     sealed record Layer(Tensor Weight, Tensor Bias, Tensor WeightGrad, Tensor BiasGrad)
     {
@@ -45,14 +52,20 @@ public sealed class FusedMlpStep : IDisposable
     {
         public required Tensor[] Encoder, EncoderGrad, Decoder, DecoderGrad;
         public required Tensor Eps, Z, ZGrad;
+        /// <summary>Mixed precision: the batch rounded to bfloat16 (the encoder's input), and float32 column sums.</summary>
+        public Tensor? Input, Sums;
         public void Dispose()
         {
             foreach (var t in Encoder.Concat(EncoderGrad).Concat(Decoder).Concat(DecoderGrad).Append(Eps).Append(Z).Append(ZGrad)) t.Dispose();
+            Input?.Dispose();
+            Sums?.Dispose();
         }
     }
 
     readonly Layer[] _encoder, _decoder;
     readonly bool _variational;
+    // Mixed precision: the layers are a bfloat16 twin's, activations and gradients bfloat16.
+    readonly bool _bf16;
     readonly int _latent;
     readonly Dictionary<long, Buffers> _buffers = [];
 
@@ -61,7 +74,7 @@ public sealed class FusedMlpStep : IDisposable
     {
         var c = model.Config;
         if (c.Arch != Models.Architecture.Mlp) return "not an MLP";
-        if (model.ComputeType != ScalarType.Float32) return "not float32";
+        if (model.ComputeType is not (ScalarType.Float32 or ScalarType.BFloat16)) return "neither float32 nor bfloat16";
         if (c.TopLatentDim > 0) return "two latent layers";
         if (c.Recon != ReconstructionLoss.Bce) return "not the Bernoulli likelihood";
         if (c.IwaeSamples > 1) return "the IWAE objective";
@@ -75,7 +88,9 @@ public sealed class FusedMlpStep : IDisposable
     }
 
     /// <summary>Takes the layers of <paramref name="model"/>, whose parameters and gradients must already be views of an
-    /// optimiser's flat buffers (<see cref="FlatAdam"/>): the gradients are written there.</summary>
+    /// optimiser's flat buffers (<see cref="FlatAdam"/>): the gradients are written there. A bfloat16 twin
+    /// (<see cref="Autoencoder.ComputeType"/>) is trained in mixed precision: its gradients are the ones a mixed
+    /// <see cref="FlatAdam"/> reads.</summary>
     public FusedMlpStep(Autoencoder model)
     {
         if (Supports(model) is { } why) throw new ArgumentException($"the fused step cannot train {model.Config.Name}: {why}", nameof(model));
@@ -88,6 +103,7 @@ public sealed class FusedMlpStep : IDisposable
         _encoder = Chain("encoder.");
         _decoder = Chain("decoder.");
         _variational = model.Config.Kind == ModelKind.Vae;
+        _bf16 = model.ComputeType == ScalarType.BFloat16;
         _latent = model.Config.LatentDim;
         if (_encoder[^1].Outputs != (_variational ? 2 : 1) * _latent || _decoder[0].Inputs != _latent)
             throw new ArgumentException("the encoder's and decoder's widths do not match the latent size", nameof(model));
@@ -105,12 +121,13 @@ public sealed class FusedMlpStep : IDisposable
         if (flat.shape[1] != _encoder[0].Inputs) throw new ArgumentException($"images of {flat.shape[1]} values, the model takes {_encoder[0].Inputs}");
         using var noGrad = no_grad();
 
-        // Encoder.
-        var input = flat;
+        // Encoder (in mixed precision from the batch rounded to bfloat16, as the twin casts its input).
+        Tensor images = flat;
+        if (_bf16) images = b.Input!.copy_(flat);
+        var input = images;
         for (int i = 0; i < _encoder.Length; i++)
         {
-            Product(b.Encoder[i], input, _encoder[i].Weight, transposeSecond: true);
-            Elementwise.AddBias(b.Encoder[i], _encoder[i].Bias, relu: i < _encoder.Length - 1);
+            Linear(b.Encoder[i], input, _encoder[i], relu: i < _encoder.Length - 1);
             input = b.Encoder[i];
         }
         // The code: z = mu + eps exp(logVar / 2) and the KL term, or the AE's code itself.
@@ -119,33 +136,56 @@ public sealed class FusedMlpStep : IDisposable
         if (_variational)
         {
             b.Eps.normal_(0, 1, rng);
-            kl = Elementwise.Reparameterize(b.Encoder[^1], b.Eps, b.Z);
+            kl = _bf16 ? Bf16Elementwise.Reparameterize(b.Encoder[^1], b.Eps, b.Z) : Elementwise.Reparameterize(b.Encoder[^1], b.Eps, b.Z);
             z = b.Z;
         }
-        // Decoder.
+        // Decoder; in float32 the last layer's bias is added by the likelihood's pass.
         input = z;
         for (int i = 0; i < _decoder.Length; i++)
         {
-            Product(b.Decoder[i], input, _decoder[i].Weight, transposeSecond: true);
-            if (i < _decoder.Length - 1) Elementwise.AddBias(b.Decoder[i], _decoder[i].Bias, relu: true);
+            bool last = i == _decoder.Length - 1;
+            Linear(b.Decoder[i], input, _decoder[i], relu: !last, bias: _bf16 || !last);
             input = b.Decoder[i];
         }
         // The likelihood and its gradient (into the logits' buffer's twin), the last bias's gradient with it.
-        double reconstruction = Elementwise.BernoulliLoss(b.Decoder[^1], _decoder[^1].Bias, flat, b.DecoderGrad[^1], _decoder[^1].BiasGrad);
+        double reconstruction = _bf16
+            ? Bf16Elementwise.BernoulliLoss(b.Decoder[^1], flat, b.DecoderGrad[^1], _decoder[^1].BiasGrad, b.Sums!)
+            : Elementwise.BernoulliLoss(b.Decoder[^1], _decoder[^1].Bias, flat, b.DecoderGrad[^1], _decoder[^1].BiasGrad);
 
         // Decoder backward, then through the code to the encoder's output, then the encoder.
         // An AE's code is its encoder's output: the decoder's input gradient is the encoder's output gradient.
-        Backward(_decoder, b.Decoder, b.DecoderGrad, z, _variational ? b.ZGrad : b.EncoderGrad[^1]);
-        if (_variational) Elementwise.ReparameterizeBackward(b.ZGrad, b.Encoder[^1], b.Eps, b.EncoderGrad[^1], _encoder[^1].BiasGrad, klFactor);
+        Backward(_decoder, b.Decoder, b.DecoderGrad, z, _variational ? b.ZGrad : b.EncoderGrad[^1], b.Sums);
+        if (_variational && _bf16) Bf16Elementwise.ReparameterizeBackward(b.ZGrad, b.Encoder[^1], b.Eps, b.EncoderGrad[^1], _encoder[^1].BiasGrad, klFactor, b.Sums!);
+        else if (_variational) Elementwise.ReparameterizeBackward(b.ZGrad, b.Encoder[^1], b.Eps, b.EncoderGrad[^1], _encoder[^1].BiasGrad, klFactor);
+        else if (_bf16) Bf16Elementwise.ColumnSums(b.EncoderGrad[^1], _encoder[^1].BiasGrad, b.Sums!);
         else Elementwise.ColumnSums(b.EncoderGrad[^1], _encoder[^1].BiasGrad);
-        Backward(_encoder, b.Encoder, b.EncoderGrad, flat, inputGrad: null);
+        Backward(_encoder, b.Encoder, b.EncoderGrad, images, inputGrad: null, b.Sums);
         return (reconstruction + klFactor * kl) / rows;
+    }
+
+    /// <summary>h = input · Wᵀ (+ the bias, then ReLU with <paramref name="relu"/>). In float32 the bias and the ReLU
+    /// take one C# pass after the product; in mixed precision the bias is copied into h and the product added to it,
+    /// as libtorch's linear computes it (one rounding to bfloat16), then ReLU in place.</summary>
+    void Linear(Tensor h, Tensor input, Layer layer, bool relu, bool bias = true)
+    {
+        if (!_bf16)
+        {
+            Product(h, input, layer.Weight, transposeSecond: true);
+            if (bias) Elementwise.AddBias(h, layer.Bias, relu);
+            return;
+        }
+        // In place: TorchSharp returns the same Tensor objects, which must not be disposed here.
+        h.copy_(layer.Bias);
+        using var weight = layer.Weight.t();
+        h.addmm_(input, weight, beta: 1, alpha: 1);
+        if (relu) h.relu_();
     }
 
     /// <summary>Backward through a chain of layers whose last output's gradient is in <paramref name="grads"/>[^1]:
     /// each weight's gradient, then the gradient of the layer's input (masked by the ReLU that made it, with that
-    /// layer's bias gradient); the chain's own input's gradient into <paramref name="inputGrad"/> unless null.</summary>
-    static void Backward(Layer[] layers, Tensor[] outputs, Tensor[] grads, Tensor input, Tensor? inputGrad)
+    /// layer's bias gradient); the chain's own input's gradient into <paramref name="inputGrad"/> unless null.
+    /// In mixed precision (<paramref name="sums"/> given) the bias gradients are summed in float32 there and rounded.</summary>
+    static void Backward(Layer[] layers, Tensor[] outputs, Tensor[] grads, Tensor input, Tensor? inputGrad, Tensor? sums)
     {
         for (int i = layers.Length - 1; i >= 0; i--)
         {
@@ -153,7 +193,8 @@ public sealed class FusedMlpStep : IDisposable
             if (i > 0)
             {
                 Product(grads[i - 1], grads[i], layers[i].Weight);
-                Elementwise.ReluBackward(grads[i - 1], outputs[i - 1], layers[i - 1].BiasGrad);
+                if (sums is not null) Bf16Elementwise.ReluBackward(grads[i - 1], outputs[i - 1], layers[i - 1].BiasGrad, sums);
+                else Elementwise.ReluBackward(grads[i - 1], outputs[i - 1], layers[i - 1].BiasGrad);
             }
             else if (inputGrad is not null) Product(inputGrad, grads[0], layers[0].Weight);
         }
@@ -172,12 +213,16 @@ public sealed class FusedMlpStep : IDisposable
     {
         if (_buffers.TryGetValue(rows, out var b)) return b;
         // Kept across steps: out of whatever dispose scope the first step runs in.
-        static Tensor New(long rows, long columns) => empty(rows, columns).DetachFromDisposeScope();
+        var type = _bf16 ? ScalarType.BFloat16 : ScalarType.Float32;
+        Tensor New(long rows, long columns, ScalarType? dtype = null) => empty(rows, columns, dtype ?? type).DetachFromDisposeScope();
         Tensor[] Of(Layer[] layers) => layers.Select(l => New(rows, l.Outputs)).ToArray();
         b = new Buffers
         {
             Encoder = Of(_encoder), EncoderGrad = Of(_encoder), Decoder = Of(_decoder), DecoderGrad = Of(_decoder),
-            Eps = New(rows, _latent), Z = New(rows, _latent), ZGrad = New(rows, _latent),
+            // The noise is the generator's float32 draw either way.
+            Eps = New(rows, _latent, ScalarType.Float32), Z = New(rows, _latent), ZGrad = New(rows, _latent),
+            Input = _bf16 ? New(rows, _encoder[0].Inputs) : null,
+            Sums = _bf16 ? New(1, _encoder.Concat(_decoder).Max(l => l.Outputs), ScalarType.Float32) : null,
         };
         _buffers[rows] = b;
         return b;
@@ -202,7 +247,7 @@ public sealed class FusedMlpStep : IDisposable
         /// <summary>Runs <paramref name="body"/>(range, first column, end column) over column ranges of an n-column matrix on
         /// libtorch's threads (<see cref="OmpTeam"/>): ranges start at multiples of 16 columns (64 bytes), so no two
         /// threads write one cache line, and each range's column sums (the bias gradients) are its own.</summary>
-        static void ByColumns(int n, Action<int, int, int> body) =>
+        internal static void ByColumns(int n, Action<int, int, int> body) =>
             OmpTeam.Run((part, parts) => body(part, ColumnStart(n, part, parts), ColumnStart(n, part + 1, parts)), maxParts: Math.Max(1, n / 128));
 
         static int ColumnStart(int n, int part, int parts) => part == parts ? n : n * part / parts / 16 * 16;

@@ -25,7 +25,7 @@ public sealed class Trainer : IDisposable
     readonly Tensor _testImages;
     // With bf16 precision, the model's bfloat16 twin: training steps run through it, the float32 Model holds the weights.
     readonly Autoencoder? _compute;
-    // The hand-written float32 step of an MLP VAE or AE, where it applies and autograd was not asked for.
+    // The hand-written step of an MLP VAE or AE (float32 or mixed), where it applies and autograd was not asked for.
     readonly FusedMlpStep? _fused;
     // With a validation split: the training images' indices that train, and the held-out images.
     readonly Tensor? _trainIndex;
@@ -66,7 +66,8 @@ public sealed class Trainer : IDisposable
         if (config.Precision == Runtime.Precision.Bf16) _compute = Model.Twin(ScalarType.BFloat16);
         _adam = new FlatAdam(Model.ObjectiveParameters(), config.LearningRate, bf16Mirror: _compute?.ObjectiveParameters());
         // After the optimiser: the fused step writes into the gradient buffers it made.
-        if (!autograd && _compute is null && FusedMlpStep.Supports(Model) is null) _fused = new FusedMlpStep(Model);
+        // In mixed precision it trains the bfloat16 twin, whose gradients the optimiser reads.
+        if (!autograd && FusedMlpStep.Supports(_compute ?? Model) is null) _fused = new FusedMlpStep(_compute ?? Model);
         // Kim & Mnih's discriminator optimiser: Adam, learning rate 1e-4, betas 0.5 and 0.9.
         if (adversary) _adversaryAdam = new FlatAdam(Model.AdversaryParameters(), AdversaryLearningRate, beta1: 0.5, beta2: 0.9);
         // With --binarize the test split is binarized once, with a fixed seed, as in Burda et al. (2015).
