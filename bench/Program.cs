@@ -313,7 +313,7 @@ static class StepProfile
         }
         var gemm = Roofline.Measure(config, batchSize, repeats: 150, precision.ScalarType());
         double gemmEpoch = gemm.SecondsPerStep * steps;
-        if (twin is null && FusedMlpStep.Supports(master) is null) PrintFused(config, data, batchSize, steps, gemmEpoch);
+        if (FusedMlpStep.Supports(model) is null) PrintFused(config, data, batchSize, steps, gemmEpoch, precision);
         Console.WriteLine($"profile of {steps} {config.Name} {precision.Name()} steps (autograd) ({total.Elapsed.TotalSeconds:F2} s): batch indexing {batches:F2} s, " +
                           $"forward + loss {forward:F2} s, backward {backward:F2} s, Adam {optimizer:F2} s; " +
                           $"the step's matrix products alone: {gemmEpoch:F2} s (forward {gemmEpoch * gemm.ForwardFlopPerStep / gemm.FlopPerStep:F2} s, " +
@@ -322,12 +322,13 @@ static class StepProfile
 
     /// <summary>The same epoch of steps through the hand-written step (<see cref="FusedMlpStep"/>): forward, loss and
     /// backward are one call, timed together.</summary>
-    static void PrintFused(ModelConfig config, Dataset data, int batchSize, int steps, double gemmEpoch)
+    static void PrintFused(ModelConfig config, Dataset data, int batchSize, int steps, double gemmEpoch, Precision precision)
     {
         manual_seed(0);
-        using var model = Autoencoder.Create(config);
-        using var adam = new FlatAdam(model.parameters(), 1e-3);
-        using var step = new FusedMlpStep(model);
+        using var master = Autoencoder.Create(config);
+        using var twin = precision == Precision.Bf16 ? master.Twin(ScalarType.BFloat16) : null;
+        using var adam = new FlatAdam(master.parameters(), 1e-3, bf16Mirror: twin?.parameters());
+        using var step = new FusedMlpStep(twin ?? master);
         using var rng = new Generator(0);
         using var permutation = randperm(data.TrainCount, generator: rng);
         double batches = 0, pass = 0, optimizer = 0;
@@ -343,7 +344,7 @@ static class StepProfile
             adam.Step();
             optimizer += clock.Elapsed.TotalSeconds;
         }
-        Console.WriteLine($"profile of {steps} {config.Name} fp32 steps (hand-written, {total.Elapsed.TotalSeconds:F2} s): batch indexing {batches:F2} s, " +
+        Console.WriteLine($"profile of {steps} {config.Name} {precision.Name()} steps (hand-written, {total.Elapsed.TotalSeconds:F2} s): batch indexing {batches:F2} s, " +
                           $"forward, loss and backward {pass:F2} s (of which matrix products {gemmEpoch:F2} s at the roofline's rate), Adam {optimizer:F2} s");
     }
 }

@@ -13,18 +13,24 @@ public class MlpBernoulliLikelihoodTests
     /// each term's own error (the product of the last layer, identical inputs; softplus within a few ulp here and in
     /// libtorch) adds at most 8 2^-24 |t_j|. Bound per code: (2 (n - 1) + 8) 2^-24 sum |t_j|, with t from the modules'
     /// logits in float64. Codes of three scales (logits to about +-60), shapes that change between calls (the buffers
-    /// are kept per shape) and binary and grey images.</summary>
-    [Fact]
-    public void EqualsTheModulesLikelihoodWithinFloat32Sums()
+    /// are kept per shape) and binary and grey images. For a bfloat16 twin the same bound: its logits are the modules'
+    /// bit for bit (the same libtorch products on the same bfloat16 operands, the bias copied in first as linear does),
+    /// widened exactly, so only the float32 pass differs.</summary>
+    [Theory]
+    [InlineData(ScalarType.Float32)]
+    [InlineData(ScalarType.BFloat16)]
+    public void EqualsTheModulesLikelihoodWithinFloat32Sums(ScalarType type)
     {
         using var data = Fixtures.MnistSlice();
         manual_seed(11);
-        using var model = Autoencoder.Create(ModelRegistry.Get("vae_32d"));
-        model.eval();
+        using var master = Autoencoder.Create(ModelRegistry.Get("vae_32d"));
         using var noGrad = no_grad();
         // A fresh decoder's logits stay near 0; its weights tripled reach the saturated logits a trained one makes.
-        foreach (var (name, p) in model.named_parameters()) if (name.StartsWith("decoder.", StringComparison.Ordinal)) p.mul_(3);
-        Assert.True(MlpBernoulliLikelihood.Applies(model), "precondition: the fused path applies to vae_32d in float32 without gradients");
+        foreach (var (name, p) in master.named_parameters()) if (name.StartsWith("decoder.", StringComparison.Ordinal)) p.mul_(3);
+        using var twin = type == ScalarType.Float32 ? null : master.Twin(type);
+        var model = twin ?? master;
+        model.eval();
+        Assert.True(MlpBernoulliLikelihood.Applies(model), $"precondition: the fused path applies to vae_32d in {type} without gradients");
         foreach (var (images, draws, scale, binary) in new[] { (7, 3, 1f, true), (16, 128, 4f, false), (7, 3, 12f, true), (64, 32, 1f, false) })
         {
             using var scope = NewDisposeScope();

@@ -22,13 +22,18 @@ namespace LatentLab.Models.Networks;
 /// own reduction there) and softplus(l) = max(l, 0) + log1p(exp(-|l|)) through <see cref="VectorMath"/> (within a few
 /// ulp): the values agree with the modules' to float32 rounding of the sum (MlpBernoulliLikelihoodTests holds them to
 /// the bound).
+///
+/// A bfloat16 twin (<see cref="Autoencoder.Twin"/>, a bf16 evaluation) decodes as its modules do: the codes rounded to
+/// bfloat16, each layer's bias copied into its output and the product added to it (libtorch's linear, one rounding),
+/// ReLU in place, and the bfloat16 logits, bias included, widened into the same float32 pass.
 /// </remarks>
 public static unsafe class MlpBernoulliLikelihood
 {
     /// <summary>Whether <see cref="LogLikelihood"/> computes <paramref name="model"/>'s log p(x|z) now: an MLP decoder
-    /// in float32 with the Bernoulli likelihood, reading the whole code (one latent layer), and no gradient wanted.</summary>
+    /// in float32 or bfloat16 with the Bernoulli likelihood, reading the whole code (one latent layer), and no gradient
+    /// wanted.</summary>
     public static bool Applies(Autoencoder model) =>
-        !is_grad_enabled() && model.Config.Arch == Architecture.Mlp && model.ComputeType == ScalarType.Float32
+        !is_grad_enabled() && model.Config.Arch == Architecture.Mlp && model.ComputeType is ScalarType.Float32 or ScalarType.BFloat16
         && model.Config.Recon == ReconstructionLoss.Bce && model.Config.TopLatentDim == 0;
 
     /// <summary>The decoder's layers (weight [out, in], bias [out]) in order.</summary>
@@ -43,13 +48,14 @@ public static unsafe class MlpBernoulliLikelihood
     /// tensors of megabytes are mapped and unmapped by malloc each time, and the page faults cost more than the passes.</summary>
     [ThreadStatic] static List<Tensor>? t_buffers;
 
-    static Tensor[] Buffers(long rows, IReadOnlyList<int> widths)
+    static Tensor[] Buffers(long rows, IReadOnlyList<int> widths, ScalarType type)
     {
         var buffers = t_buffers;
-        if (buffers is null || buffers.Count != widths.Count || buffers.Zip(widths).Any(b => b.First.shape[0] != rows || b.First.shape[1] != b.Second))
+        if (buffers is null || buffers.Count != widths.Count || buffers[0].dtype != type
+            || buffers.Zip(widths).Any(b => b.First.shape[0] != rows || b.First.shape[1] != b.Second))
         {
             if (buffers is not null) foreach (var b in buffers) b.Dispose();
-            buffers = widths.Select(w => empty(rows, w).DetachFromDisposeScope()).ToList();
+            buffers = widths.Select(w => empty(rows, w, type).DetachFromDisposeScope()).ToList();
             t_buffers = buffers;
         }
         return [.. buffers];
@@ -67,18 +73,30 @@ public static unsafe class MlpBernoulliLikelihood
         if (rows % images != 0) throw new ArgumentException($"{rows} codes for {images} images: not a whole number of draws per image");
         if (layers[^1].Weight.shape[0] != pixels) throw new ArgumentException($"images of {pixels} values, the decoder makes {layers[^1].Weight.shape[0]}");
         using var scope = NewDisposeScope();
-        var input = z.contiguous();
+        bool bf16 = model.ComputeType == ScalarType.BFloat16;
+        var input = bf16 ? z.to(ScalarType.BFloat16).contiguous() : z.contiguous();
         var x = flatImages.to(ScalarType.Float32).contiguous();
-        var hidden = Buffers(rows, layers.Select(l => (int)l.Weight.shape[0]).ToList());
+        var hidden = Buffers(rows, layers.Select(l => (int)l.Weight.shape[0]).ToList(), model.ComputeType);
         for (int i = 0; i < layers.Count; i++)
         {
-            using (var weight = layers[i].Weight.t())
-                hidden[i].addmm_(input, weight, beta: 0, alpha: 1);   // in place: the same Tensor object, not disposed here
-            if (i < layers.Count - 1) AddBiasRelu(hidden[i], layers[i].Bias);
+            // In place (addmm_, copy_, relu_): the same Tensor objects, not disposed here.
+            using var weight = layers[i].Weight.t();
+            if (bf16)
+            {
+                hidden[i].copy_(layers[i].Bias);
+                hidden[i].addmm_(input, weight, beta: 1, alpha: 1);
+                if (i < layers.Count - 1) hidden[i].relu_();
+            }
+            else
+            {
+                hidden[i].addmm_(input, weight, beta: 0, alpha: 1);
+                if (i < layers.Count - 1) AddBiasRelu(hidden[i], layers[i].Bias);
+            }
             input = hidden[i];
         }
         var result = empty(rows);
-        LogBernoulliRows(hidden[^1], layers[^1].Bias, x, result);
+        if (bf16) LogBernoulliRowsBf16(hidden[^1], x, result);
+        else LogBernoulliRows(hidden[^1], layers[^1].Bias, x, result);
         return result.MoveToOuterDisposeScope();
     }
 
@@ -118,40 +136,71 @@ public static unsafe class MlpBernoulliLikelihood
         ByRows(product.shape[0], (from, to) => LogBernoulliRows(l, bp, xp, rp, n, images, from, to));
     }
 
+    /// <summary>As <see cref="LogBernoulliRows(Tensor, Tensor, Tensor, Tensor)"/> for bfloat16 logits whose bias is in
+    /// them: each row widened into a float32 row of the thread's own (exact), then the same pass with a zero bias.</summary>
+    static void LogBernoulliRowsBf16(Tensor logits, Tensor x, Tensor result)
+    {
+        ushort* l = (ushort*)Unsafe.AsPointer(ref MemoryMarshal.GetReference(logits.bytes));
+        float* xp = At(x), rp = At(result);
+        int n = (int)logits.shape[1];
+        long images = x.shape[0];
+        ByRows(logits.shape[0], (from, to) =>
+        {
+            var scratch = new float[2 * n];   // a widened row, then n zeros for the bias
+            fixed (float* row = scratch)
+                for (long r = from; r < to; r++)
+                {
+                    ushort* source = l + r * n;
+                    int j = 0;
+                    for (; j <= n - Vector<ushort>.Count; j += Vector<ushort>.Count)
+                    {
+                        Vector.Widen(Vector.Load(source + j), out var low, out var high);
+                        BFloat16Bits.Widen(low).Store(row + j);
+                        BFloat16Bits.Widen(high).Store(row + j + Vector<float>.Count);
+                    }
+                    for (; j < n; j++) row[j] = BFloat16Bits.Widen(source[j]);
+                    rp[r] = LogBernoulliRow(row, row + n, xp + r % images * n, n);
+                }
+        });
+    }
+
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     static void LogBernoulliRows(float* l, float* bp, float* xp, float* rp, int n, long images, long from, long to)
     {
-        for (long r = from; r < to; r++)
+        for (long r = from; r < to; r++) rp[r] = LogBernoulliRow(l + r * n, bp, xp + r % images * n, n);
+    }
+
+    /// <summary>sum_j x_j l_j - softplus(l_j), l = row + bias.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    static float LogBernoulliRow(float* row, float* bp, float* image, int n)
+    {
+        var sum = Vector<float>.Zero;
+        float wide = 0;
+        int j = 0;
+        if (Vector512.IsHardwareAccelerated)
         {
-            float* row = l + r * n, image = xp + r % images * n;
-            var sum = Vector<float>.Zero;
-            float wide = 0;
-            int j = 0;
-            if (Vector512.IsHardwareAccelerated)
+            // 16 lanes where the CPU has them (Vector<float> is 8 wide by default even there): the pass is arithmetic-bound.
+            var sum512 = Vector512<float>.Zero;
+            for (; j <= n - Vector512<float>.Count; j += Vector512<float>.Count)
             {
-                // 16 lanes where the CPU has them (Vector<float> is 8 wide by default even there): the pass is arithmetic-bound.
-                var sum512 = Vector512<float>.Zero;
-                for (; j <= n - Vector512<float>.Count; j += Vector512<float>.Count)
-                {
-                    var logit = Vector512.Load(row + j) + Vector512.Load(bp + j);
-                    var softplus = Vector512.Max(logit, Vector512<float>.Zero) + VectorMath.Log1pOfUnit(VectorMath.ExpOfNegative(-Vector512.Abs(logit)));
-                    sum512 += Vector512.FusedMultiplyAdd(Vector512.Load(image + j), logit, -softplus);
-                }
-                wide = Vector512.Sum(sum512);
+                var logit = Vector512.Load(row + j) + Vector512.Load(bp + j);
+                var softplus = Vector512.Max(logit, Vector512<float>.Zero) + VectorMath.Log1pOfUnit(VectorMath.ExpOfNegative(-Vector512.Abs(logit)));
+                sum512 += Vector512.FusedMultiplyAdd(Vector512.Load(image + j), logit, -softplus);
             }
-            for (; j <= n - Vector<float>.Count; j += Vector<float>.Count)
-            {
-                var logit = Vector.Load(row + j) + Vector.Load(bp + j);
-                var softplus = Vector.Max(logit, Vector<float>.Zero) + VectorMath.Log1pOfUnit(VectorMath.ExpOfNegative(-Vector.Abs(logit)));
-                sum += Vector.FusedMultiplyAdd(Vector.Load(image + j), logit, -softplus);
-            }
-            float tail = 0;
-            for (; j < n; j++)
-            {
-                float logit = row[j] + bp[j];
-                tail += image[j] * logit - (MathF.Max(logit, 0) + MathF.Log(1 + MathF.Exp(-MathF.Abs(logit))));
-            }
-            rp[r] = wide + Vector.Sum(sum) + tail;
+            wide = Vector512.Sum(sum512);
         }
+        for (; j <= n - Vector<float>.Count; j += Vector<float>.Count)
+        {
+            var logit = Vector.Load(row + j) + Vector.Load(bp + j);
+            var softplus = Vector.Max(logit, Vector<float>.Zero) + VectorMath.Log1pOfUnit(VectorMath.ExpOfNegative(-Vector.Abs(logit)));
+            sum += Vector.FusedMultiplyAdd(Vector.Load(image + j), logit, -softplus);
+        }
+        float tail = 0;
+        for (; j < n; j++)
+        {
+            float logit = row[j] + bp[j];
+            tail += image[j] * logit - (MathF.Max(logit, 0) + MathF.Log(1 + MathF.Exp(-MathF.Abs(logit))));
+        }
+        return wide + Vector.Sum(sum) + tail;
     }
 }
