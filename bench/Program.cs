@@ -21,6 +21,8 @@ using static TorchSharp.torch;
 
 CultureInfo.DefaultThreadCurrentCulture = CultureInfo.InvariantCulture;
 var options = BenchOptions.Parse(args);
+// As the command line computes (and as the PyTorch reference sets torch.set_flush_denormal): subnormals flushed to zero.
+TorchRuntime.FlushDenormals = TorchRuntime.FlushDenormalsByEnvironment();
 int threads = TorchRuntime.ConfigureThreads(options.Threads);
 
 var dataRoot = DataDirectory.Resolve(Environment.GetEnvironmentVariable(DataDirectory.EnvironmentVariable)

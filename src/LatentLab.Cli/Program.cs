@@ -19,7 +19,11 @@ using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, context 
     context.Cancel = true;
     cancel.Cancel();
 });
-return await LatentCli.RunAsync(args, CliConsole.System(), cancel.Token);
+// Subnormal numbers flushed to zero on the threads that compute (LatentLab.Runtime.TorchRuntime.FlushDenormals).
+LatentLab.Runtime.TorchRuntime.FlushDenormals = LatentLab.Runtime.TorchRuntime.FlushDenormalsByEnvironment();
+// The whole command on this thread, its awaits included: libtorch's OpenMP slows down once more threads than cores
+// have run its parallel work (LatentLab.Runtime.SingleThreadContext).
+return LatentLab.Runtime.SingleThreadContext.Run(() => LatentCli.RunAsync(args, CliConsole.System(), cancel.Token));
 
 namespace LatentLab.Cli
 {
