@@ -17,8 +17,12 @@ public class FusedMlpStepTests
         return (model, new FlatAdam(model.ObjectiveParameters(), 1e-3));
     }
 
-    static Dictionary<string, Tensor> Gradients(Autoencoder model) =>
-        model.named_parameters().ToDictionary(p => p.name, p => p.parameter.grad!.clone());
+    /// <summary>Model, batch rows and KL weight of the one-step tests: a whole batch of 128, MNIST's last (96) and 5
+    /// rows, with the KL weighted as a warm-up or β weighs it.</summary>
+    public static TheoryData<string, int, double> OneStepCases => new()
+    {
+        { "vae_32d", 128, 1.0 }, { "vae_2d", 96, 0.3 }, { "ae_2d", 128, 1.0 }, { "ae_32d", 5, 1.0 }, { "vae_32d", 5, 4.0 },
+    };
 
     /// <summary>One step's loss and every gradient, for batches of 128 (a whole one), 96 (MNIST's last) and 5 rows, with
     /// the KL weighted as a warm-up or β weighs it.
@@ -34,41 +38,58 @@ public class FusedMlpStepTests
     /// The loss is a float64 sum here and a float32 one in autograd: 1e-6 relative (float32's 784-term sums, as
     /// RegressionTests argues).</summary>
     [Theory]
-    [InlineData("vae_32d", 128, 1.0)]
-    [InlineData("vae_2d", 96, 0.3)]
-    [InlineData("ae_2d", 128, 1.0)]
-    [InlineData("ae_32d", 5, 1.0)]
-    [InlineData("vae_32d", 5, 4.0)]
+    [MemberData(nameof(OneStepCases))]
     public void OneStepGivesAutogradsLossAndGradients(string name, int rows, double klFactor)
     {
+        var (loss, expected, gradients) = OneStep(name, rows, klFactor, mixed: false);
+        Assert.True(Math.Abs(loss - expected) <= 1e-6 * Math.Abs(expected), $"loss {loss:R}, autograd {expected:R}");
+        foreach (var (parameter, got, want) in gradients)
+        {
+            double norm = want.norm().item<float>(), difference = (got - want).norm().item<float>();
+            Assert.True(norm > 0, $"{parameter}: autograd's gradient is zero");
+            Assert.True(difference <= 1e-5 * norm, $"{parameter}: |fused - autograd| = {difference:E2}, |autograd| = {norm:E2}");
+        }
+    }
+
+    /// <summary>One step of each path from the same weights on the same batch (rows 7 onwards of the MNIST slice) and
+    /// noise: the fused step's loss, autograd's, and each parameter's gradients (fused, autograd) as float32 copies.</summary>
+    static (double Loss, double Expected, List<(string Parameter, Tensor Got, Tensor Want)> Gradients) OneStep(string name, int rows, double klFactor, bool mixed)
+    {
         var config = ModelRegistry.Get(name) with { Beta = klFactor };
-        var (reference, referenceAdam) = Fresh(config, 11);
-        var (fused, fusedAdam) = Fresh(config, 11);
-        using var step = new FusedMlpStep(fused);
+        var reference = FreshPath(config, 11, mixed);
+        var fused = FreshPath(config, 11, mixed);
+        using var step = new FusedMlpStep(fused.Computing);
         using var data = Fixtures.MnistSlice();
         using var x = data.TrainImages.narrow(0, 7, rows).contiguous();
 
-        referenceAdam.ZeroGrad();
+        reference.Adam.ZeroGrad();
         double expected;
         using (var rng = new Generator(3))
         {
-            var terms = reference.Loss(x, rng);
+            var terms = reference.Computing.Loss(x, rng);
             expected = terms.Total.item<float>();
             terms.Total.backward();
         }
         double loss;
         using (var rng = new Generator(3)) loss = step.Step(x, rng, config.Beta);
+        var gradients = fused.Computing.named_parameters().Zip(reference.Computing.named_parameters())
+            .Select(pair =>
+            {
+                // The fused step writes the gradients in the computing model's own format.
+                Assert.Equal(pair.First.parameter.dtype, pair.First.parameter.grad!.dtype);
+                return (pair.First.name, pair.First.parameter.grad!.to(ScalarType.Float32, copy: true).DetachFromDisposeScope(),
+                    pair.Second.parameter.grad!.to(ScalarType.Float32, copy: true).DetachFromDisposeScope());
+            }).ToList();
+        Dispose(reference);
+        Dispose(fused);
+        return (loss, expected, gradients);
+    }
 
-        Assert.True(Math.Abs(loss - expected) <= 1e-6 * Math.Abs(expected), $"loss {loss:R}, autograd {expected:R}");
-        var want = Gradients(reference);
-        foreach (var (parameter, got) in Gradients(fused))
-        {
-            double norm = want[parameter].norm().item<float>(), difference = (got - want[parameter]).norm().item<float>();
-            Assert.True(norm > 0, $"{parameter}: autograd's gradient is zero");
-            Assert.True(difference <= 1e-5 * norm, $"{parameter}: |fused - autograd| = {difference:E2}, |autograd| = {norm:E2}");
-        }
-        foreach (var t in want.Values) t.Dispose();
-        reference.Dispose(); referenceAdam.Dispose(); fused.Dispose(); fusedAdam.Dispose();
+    static void Dispose((Autoencoder Master, Autoencoder Computing, FlatAdam Adam) path)
+    {
+        if (path.Computing != path.Master) path.Computing.Dispose();
+        path.Master.Dispose();
+        path.Adam.Dispose();
     }
 
     /// <summary>20 steps of training, the fused step's weights set to autograd's before each (so each step is compared
@@ -134,7 +155,7 @@ public class FusedMlpStepTests
         set_num_threads(2);
         try
         {
-            FreeRuns(name);
+            FreeRuns(name, mixed: false);
         }
         finally
         {
@@ -142,13 +163,22 @@ public class FusedMlpStepTests
         }
     }
 
-    static void FreeRuns(string name)
+    /// <summary>The model a path trains (the float32 model, or its bfloat16 twin in mixed precision), its float32
+    /// masters, and the optimiser over them.</summary>
+    static (Autoencoder Master, Autoencoder Computing, FlatAdam Adam) FreshPath(ModelConfig config, int seed, bool mixed)
+    {
+        if (mixed) return FreshMixed(config, seed);
+        var (model, adam) = Fresh(config, seed);
+        return (model, model, adam);
+    }
+
+    static void FreeRuns(string name, bool mixed)
     {
         var config = ModelRegistry.Get(name);
-        var (reference, referenceAdam) = Fresh(config, 5);
-        var (fused, fusedAdam) = Fresh(config, 5);
-        using var step = new FusedMlpStep(fused);
-        var initial = reference.named_parameters().ToDictionary(p => p.name, p => p.parameter.detach().clone());
+        var reference = FreshPath(config, 5, mixed);
+        var fused = FreshPath(config, 5, mixed);
+        using var step = new FusedMlpStep(fused.Computing);
+        var initial = reference.Master.named_parameters().ToDictionary(p => p.name, p => p.parameter.detach().clone());
         using var data = Fixtures.MnistSlice();
         using var referenceRng = new Generator(9);
         using var fusedRng = new Generator(9);
@@ -156,21 +186,22 @@ public class FusedMlpStepTests
         {
             using var scope = NewDisposeScope();
             var batch = data.TrainImages.narrow(0, (i * 128) % 512, 64);
-            referenceAdam.ZeroGrad();
-            reference.Loss(bernoulli(batch, generator: referenceRng), referenceRng).Total.backward();
-            referenceAdam.Step();
+            reference.Adam.ZeroGrad();
+            reference.Computing.Loss(bernoulli(batch, generator: referenceRng), referenceRng).Total.backward();
+            reference.Adam.Step();
             step.Step(bernoulli(batch, generator: fusedRng), fusedRng, 1.0);
-            fusedAdam.Step();
+            fused.Adam.Step();
         }
-        var fusedWeights = fused.named_parameters().ToDictionary(p => p.name, p => p.parameter);
-        foreach (var (parameter, weight) in reference.named_parameters())
+        var fusedWeights = fused.Master.named_parameters().ToDictionary(p => p.name, p => p.parameter);
+        foreach (var (parameter, weight) in reference.Master.named_parameters())
         {
             double moved = (weight - initial[parameter]).norm().item<float>();
             double apart = (fusedWeights[parameter] - weight).norm().item<float>();
             Assert.True(moved > 0, $"{parameter} did not move");
             Assert.True(apart <= 1e-3 * moved, $"{parameter}: the paths {apart:E2} apart after 20 steps, {moved:E2} moved");
         }
-        reference.Dispose(); referenceAdam.Dispose(); fused.Dispose(); fusedAdam.Dispose();
+        Dispose(reference);
+        Dispose(fused);
     }
 
     /// <summary>A float32 model, its bfloat16 twin, and a mixed-precision optimiser over both (as the trainer makes them).</summary>
@@ -199,43 +230,19 @@ public class FusedMlpStepTests
     /// encoder.0.weight's entries equal in the three VAE cases (measured), each under the bound. The loss as in the
     /// float32 test: 1e-6 relative.</summary>
     [Theory]
-    [InlineData("vae_32d", 128, 1.0)]
-    [InlineData("vae_2d", 96, 0.3)]
-    [InlineData("ae_2d", 128, 1.0)]
-    [InlineData("ae_32d", 5, 1.0)]
-    [InlineData("vae_32d", 5, 4.0)]
+    [MemberData(nameof(OneStepCases))]
     public void OneMixedStepGivesTheTwinsLossAndGradients(string name, int rows, double klFactor)
     {
-        var config = ModelRegistry.Get(name) with { Beta = klFactor };
-        var (referenceMaster, reference, referenceAdam) = FreshMixed(config, 11);
-        var (fusedMaster, fused, fusedAdam) = FreshMixed(config, 11);
-        using var step = new FusedMlpStep(fused);
-        using var data = Fixtures.MnistSlice();
-        using var x = data.TrainImages.narrow(0, 7, rows).contiguous();
-
-        referenceAdam.ZeroGrad();
-        double expected;
-        using (var rng = new Generator(3))
-        {
-            var terms = reference.Loss(x, rng);
-            expected = terms.Total.item<float>();
-            terms.Total.backward();
-        }
-        double loss;
-        using (var rng = new Generator(3)) loss = step.Step(x, rng, config.Beta);
+        var (loss, expected, gradients) = OneStep(name, rows, klFactor, mixed: true);
         Assert.True(Math.Abs(loss - expected) <= 1e-6 * Math.Abs(expected), $"loss {loss:R}, the twin's {expected:R}");
-        foreach (var ((parameter, got), (_, want)) in fused.named_parameters().Zip(reference.named_parameters()))
+        foreach (var (parameter, got, want) in gradients)
         {
-            Assert.Equal(ScalarType.BFloat16, got.grad!.dtype);
-            using var g = got.grad!.to(ScalarType.Float32);
-            using var w = want.grad!.to(ScalarType.Float32);
-            double norm = w.norm().item<float>(), difference = (g - w).norm().item<float>();
-            double same = g.eq(w).to(ScalarType.Float64).mean().item<double>();
+            double norm = want.norm().item<float>(), difference = (got - want).norm().item<float>();
+            double same = got.eq(want).to(ScalarType.Float64).mean().item<double>();
             Assert.True(norm > 0, $"{parameter}: the twin's gradient is zero");
             Assert.True(same >= 0.999, $"{parameter}: {same:P3} of the entries equal to the twin's");
             Assert.True(difference <= norm / 128, $"{parameter}: |fused - twin| = {difference:E2}, |twin| = {norm:E2}");
         }
-        referenceMaster.Dispose(); reference.Dispose(); referenceAdam.Dispose(); fusedMaster.Dispose(); fused.Dispose(); fusedAdam.Dispose();
     }
 
     /// <summary>20 mixed-precision Adam steps by each path on its own, as the float32 free runs above: the float32 masters'
@@ -247,36 +254,7 @@ public class FusedMlpStepTests
     [InlineData("vae_32d")]
     [InlineData("vae_2d")]
     [InlineData("ae_32d")]
-    public void TwentyMixedStepsOnTheirOwnReachTheTwinsWeights(string name)
-    {
-        var config = ModelRegistry.Get(name);
-        var (referenceMaster, reference, referenceAdam) = FreshMixed(config, 5);
-        var (fusedMaster, fused, fusedAdam) = FreshMixed(config, 5);
-        using var step = new FusedMlpStep(fused);
-        var initial = referenceMaster.named_parameters().ToDictionary(p => p.name, p => p.parameter.detach().clone());
-        using var data = Fixtures.MnistSlice();
-        using var referenceRng = new Generator(9);
-        using var fusedRng = new Generator(9);
-        for (int i = 0; i < 20; i++)
-        {
-            using var scope = NewDisposeScope();
-            var batch = data.TrainImages.narrow(0, (i * 128) % 512, 64);
-            referenceAdam.ZeroGrad();
-            reference.Loss(bernoulli(batch, generator: referenceRng), referenceRng).Total.backward();
-            referenceAdam.Step();
-            step.Step(bernoulli(batch, generator: fusedRng), fusedRng, 1.0);
-            fusedAdam.Step();
-        }
-        var fusedWeights = fusedMaster.named_parameters().ToDictionary(p => p.name, p => p.parameter);
-        foreach (var (parameter, weight) in referenceMaster.named_parameters())
-        {
-            double moved = (weight - initial[parameter]).norm().item<float>();
-            double apart = (fusedWeights[parameter] - weight).norm().item<float>();
-            Assert.True(moved > 0, $"{parameter} did not move");
-            Assert.True(apart <= 1e-3 * moved, $"{parameter}: the paths {apart:E2} apart after 20 steps, {moved:E2} moved");
-        }
-        referenceMaster.Dispose(); reference.Dispose(); referenceAdam.Dispose(); fusedMaster.Dispose(); fused.Dispose(); fusedAdam.Dispose();
-    }
+    public void TwentyMixedStepsOnTheirOwnReachTheTwinsWeights(string name) => FreeRuns(name, mixed: true);
 
     [Fact]
     public void TakesOnlyTheModelsWhoseLossItWritesOut()
