@@ -107,7 +107,7 @@ public static class CommonOptions
 
     public static Option<bool> Autograd() => new("--autograd")
     {
-        Description = "Train through autograd even where the hand-written float32 step applies (MLP VAEs and AEs on the ELBO): the reference path, the same numbers to float32 rounding, slower",
+        Description = "Train through autograd even where the hand-written step applies (MLP VAEs and AEs on the ELBO, fp32 or bf16): the reference path, the same numbers to float32 rounding (bf16: to the rare bfloat16 rounding a float32 one crosses), slower",
     };
 
     public static Option<bool> NoTensorBoard() => new("--no-tensorboard")
