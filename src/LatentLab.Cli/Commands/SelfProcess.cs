@@ -28,6 +28,9 @@ public static class SelfProcess
         var start = new ProcessStartInfo(program) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         foreach (var a in prefix.Concat(args)) start.ArgumentList.Add(a);
         foreach (var variable in unsetVariables ?? []) start.Environment.Remove(variable);
+        // The child computes as this process does: with subnormals kept where this process keeps them (a program or a
+        // test calling the command line in-process), so a model trained in a worker is the model trained here.
+        if (!LatentLab.Runtime.TorchRuntime.FlushDenormals) start.Environment[LatentLab.Runtime.TorchRuntime.KeepDenormalsVariable] = "1";
         using var process = Process.Start(start) ?? throw new InvalidOperationException($"could not start {program}");
         process.OutputDataReceived += (_, e) => { if (e.Data is not null) output(e.Data); };
         process.ErrorDataReceived += (_, e) => { if (e.Data is not null) error(e.Data); };

@@ -77,7 +77,10 @@ public static class TorchRuntime
     [ThreadStatic] static int s_teamFlushed;
 
     /// <summary>What the command line's environment asks for: the modes on unless <c>LATENTLAB_KEEP_DENORMALS=1</c>.</summary>
-    public static bool FlushDenormalsByEnvironment() => Environment.GetEnvironmentVariable("LATENTLAB_KEEP_DENORMALS") != "1";
+    public static bool FlushDenormalsByEnvironment() => Environment.GetEnvironmentVariable(KeepDenormalsVariable) != "1";
+
+    /// <summary>The environment variable that, set to 1, keeps subnormal arithmetic in <c>latent</c>.</summary>
+    public const string KeepDenormalsVariable = "LATENTLAB_KEEP_DENORMALS";
 
     /// <summary>Collects garbage here, on the computing thread between two steps, and nowhere else while the steps run.
     /// Why: TorchSharp turns each number in a tensor expression (the 2 of <c>z.pow(2)</c>, the implicit 1 of <c>a + b</c>)
