@@ -9,10 +9,10 @@ using static TorchSharp.torch;
 
 namespace LatentLab.Training;
 
-/// <summary>One training step of an MLP VAE or AE written out by hand, in float32 or in mixed precision (bfloat16): the forward pass, the loss and the
-/// gradients of every weight and bias, with libtorch's matrix products (<c>addmm_</c> into buffers allocated once, the
-/// weight gradients straight into the optimiser's flat gradient buffer) and one vectorised C# pass for the elementwise
-/// work between two products. The autograd path (<see cref="Autoencoder.Loss"/> and <c>backward()</c>) stays the
+/// <summary>One training step of an MLP VAE or AE written out by hand, in float32 or in mixed precision (bfloat16): the
+/// forward pass, the loss and the gradients of every weight and bias, with libtorch's matrix products (<c>addmm_</c> into
+/// buffers allocated once, the weight gradients straight into the optimiser's flat gradient buffer) and one vectorised
+/// C# pass for the elementwise work between two products. The autograd path (<see cref="Autoencoder.Loss"/> and <c>backward()</c>) stays the
 /// reference: FusedMlpStepTests holds the two together over 20 steps.</summary>
 /// <remarks>
 /// Which models: the paper's MLP presets and any MLP with one latent layer, a Gaussian posterior against N(0, I) (or an
