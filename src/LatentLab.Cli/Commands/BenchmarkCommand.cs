@@ -48,7 +48,7 @@ public static class BenchmarkCommand
     };
     static readonly Option<string> ObjectiveOption = new("--objective")
     {
-        Description = "Every row's training objective: elbo, or iwae (the importance-weighted bound of Burda et al. 2015 with --train-k samples; the run folders get -iwaeK)",
+        Description = "Every row's training objective: elbo; iwae (the importance-weighted bound of Burda et al. 2015 with --train-k samples; the run folders get -iwaeK); or iwae-dreg (the same bound with the doubly reparameterized gradient of Tucker et al. 2019; -iwaeK-dreg)",
         DefaultValueFactory = _ => "elbo",
     };
     static readonly Option<int?> TrainKOption = new("--train-k") { Description = "Samples of the iwae training objective (default 5); --k is the estimate's" };
@@ -77,18 +77,18 @@ public static class BenchmarkCommand
     }
 
     static IReadOnlyList<Row> Rows(bool quick, int? epochs, int? k, IReadOnlyList<int>? convChannels, IReadOnlyList<int>? hiddenDims,
-        string? prior = null, int? priorComponents = null, string? posterior = null, int? flowSteps = null, int? iwaeSamples = null)
+        string? prior = null, int? priorComponents = null, string? posterior = null, int? flowSteps = null, int? iwaeSamples = null, bool? dreg = null)
     {
-        var mlp2 = ModelRegistry.Get("vae_2d").WithOverrides(hiddenDims: hiddenDims, prior: prior, priorComponents: priorComponents, posterior: posterior, flowSteps: flowSteps, iwaeSamples: iwaeSamples);
-        var mlp32 = ModelRegistry.Get("vae_32d").WithOverrides(hiddenDims: hiddenDims, prior: prior, priorComponents: priorComponents, posterior: posterior, flowSteps: flowSteps, iwaeSamples: iwaeSamples);
+        var mlp2 = ModelRegistry.Get("vae_2d").WithOverrides(hiddenDims: hiddenDims, prior: prior, priorComponents: priorComponents, posterior: posterior, flowSteps: flowSteps, iwaeSamples: iwaeSamples, dreg: dreg);
+        var mlp32 = ModelRegistry.Get("vae_32d").WithOverrides(hiddenDims: hiddenDims, prior: prior, priorComponents: priorComponents, posterior: posterior, flowSteps: flowSteps, iwaeSamples: iwaeSamples, dreg: dreg);
         var conv32 = ModelRegistry.Get("vae_32d").WithOverrides(arch: Architecture.Conv, convChannels: convChannels, hiddenDims: hiddenDims, prior: prior, priorComponents: priorComponents,
-            posterior: posterior, flowSteps: flowSteps, iwaeSamples: iwaeSamples);
+            posterior: posterior, flowSteps: flowSteps, iwaeSamples: iwaeSamples, dreg: dreg);
         // k: the published row's (500 for the 2-d rows, 5000 for the others), whatever the prior.
         int K(string row) => k ?? (quick ? 100 : PublishedFigures.For(row).Select(f => f.K).DefaultIfEmpty(5000).Max());
         int E(int full) => epochs ?? (quick ? 1 : full);
         // The two-level VAE has its own posterior, and its prior p(z2) p(z1|z2) takes N(0, I) or the VampPrior on z2 only.
         var twoLevel = prior is null or Models.Priors.PriorRegistry.Standard or "vamp" && posterior is null
-            ? ModelRegistry.Get("vae_2l").WithOverrides(hiddenDims: hiddenDims, prior: prior, priorComponents: priorComponents, iwaeSamples: iwaeSamples) : null;
+            ? ModelRegistry.Get("vae_2l").WithOverrides(hiddenDims: hiddenDims, prior: prior, priorComponents: priorComponents, iwaeSamples: iwaeSamples, dreg: dreg) : null;
         return [new("vae_2d", mlp2, E(30), K("vae_2d")), new("vae_32d", mlp32, E(30), K("vae_32d")), new("vae_32d-conv", conv32, E(10), K("vae_32d-conv")),
                 .. twoLevel is null ? Array.Empty<Row>() : [new("vae_2l", twoLevel, E(30), K("vae_2l"))]];
     }
@@ -104,7 +104,8 @@ public static class BenchmarkCommand
             CommonOptions.ParseCounts(parse.GetValue(HiddenDimsOption), "--hidden-dims"),
             CommonOptions.ParsePrior(parse.GetValue(PriorOption)), parse.GetValue(PriorComponentsOption),
             CommonOptions.ParsePosterior(parse.GetValue(PosteriorOption)), parse.GetValue(FlowStepsOption),
-            CommonOptions.IwaeSamples(parse.GetValue(ObjectiveOption)!, parse.GetValue(TrainKOption), "--train-k"));
+            CommonOptions.IwaeSamples(parse.GetValue(ObjectiveOption)!, parse.GetValue(TrainKOption), "--train-k"),
+            CommonOptions.Dreg(parse.GetValue(ObjectiveOption)!));
         // Without --models, the three rows of the paper's models; the two-level VAE when asked for.
         var chosen = parse.GetValue(ModelsOption) is { } list ? list.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)
             : all.Select(r => r.Name).Where(n => n != "vae_2l").ToArray();

@@ -178,9 +178,13 @@ public static class CommonOptions
     public static int? IwaeSamples(string objective, int? k, string kOption) => objective switch
     {
         "elbo" => k is null ? null : throw new LatentLabException($"{kOption} belongs to --objective iwae"),
-        "iwae" => k ?? 5,
-        _ => throw new LatentLabException($"--objective must be elbo or iwae, got '{objective}'"),
+        "iwae" or "iwae-dreg" => k ?? 5,
+        _ => throw new LatentLabException($"--objective must be elbo, iwae or iwae-dreg, got '{objective}'"),
     };
+
+    /// <summary>Whether the objective asks for the doubly reparameterized gradient: true for iwae-dreg, else null (the
+    /// preset's own).</summary>
+    public static bool? Dreg(string objective) => objective == "iwae-dreg" ? true : null;
 
     public static Option<string?> LatentDim() => new("--latent-dim")
     {

@@ -48,7 +48,7 @@ public static class TrainCommand
     static readonly Option<string?> HiddenDimsOption = CommonOptions.HiddenDims();
     static readonly Option<string> ObjectiveOption = new("--objective")
     {
-        Description = "A VAE's training objective: elbo, or iwae (the importance-weighted bound of Burda et al. 2015, with --k samples; the run folder is NAME-iwaeK)",
+        Description = "A VAE's training objective: elbo; iwae (the importance-weighted bound of Burda et al. 2015, with --k samples; the run folder is NAME-iwaeK); or iwae-dreg (the same bound, its posterior trained with the doubly reparameterized gradient of Tucker et al. 2019; NAME-iwaeK-dreg)",
         DefaultValueFactory = _ => "elbo",
     };
     static readonly Option<int?> KOption = new("--k") { Description = "Samples of the iwae objective (default 5)" };
@@ -92,7 +92,8 @@ public static class TrainCommand
             CommonOptions.ParseCounts(parse.GetValue(ConvChannelsOption), "--conv-channels"), CommonOptions.ParseCounts(parse.GetValue(HiddenDimsOption), "--hidden-dims"),
             CommonOptions.ParsePrior(parse.GetValue(PriorOption)), parse.GetValue(PriorComponentsOption),
             CommonOptions.ParseSampler(parse.GetValue(SamplerOption)), parse.GetValue(SamplerComponentsOption),
-            CommonOptions.ParsePosterior(parse.GetValue(PosteriorOption)), parse.GetValue(FlowStepsOption), topLatentDim, parse.GetValue(TcWeightOption), parse.GetValue(GammaOption));
+            CommonOptions.ParsePosterior(parse.GetValue(PosteriorOption)), parse.GetValue(FlowStepsOption), topLatentDim, parse.GetValue(TcWeightOption), parse.GetValue(GammaOption),
+            CommonOptions.Dreg(parse.GetValue(ObjectiveOption)!));
         var training = new TrainingConfig(parse.GetValue(EpochsOption), parse.GetValue(BatchSizeOption),
             parse.GetValue(LearningRateOption), parse.GetValue(SeedOption), parse.GetValue(BinarizeOption))
         {

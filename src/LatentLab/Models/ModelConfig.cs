@@ -55,6 +55,26 @@ public sealed record ModelConfig(
 
     public const int MaxIwaeSamples = 5000;
 
+    /// <summary>Train the importance-weighted bound with the doubly reparameterized gradient (Tucker et al. 2019, DReG):
+    /// the same objective and the same decoder and prior gradients, the posterior's without the score-function terms that
+    /// make its signal vanish as k grows (Rainforth et al. 2018). Written to config.json (<c>iwae_gradient</c>) only when
+    /// set, so earlier runs read and compare as before.</summary>
+    [JsonIgnore]
+    public bool Dreg { get; init; }
+
+    /// <summary>config.json's <c>iwae_gradient</c>: "dreg", or absent for the standard gradient.</summary>
+    [JsonInclude, JsonPropertyName("iwae_gradient"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    string? IwaeGradientInFile
+    {
+        get => Dreg ? "dreg" : null;
+        init => Dreg = value switch
+        {
+            null or "standard" => false,
+            "dreg" => true,
+            _ => throw new LatentLabException($"config.json: iwae_gradient must be dreg or standard, got '{value}'"),
+        };
+    }
+
     /// <summary>A VAE's prior family, as <see cref="Priors.PriorRegistry"/> names it: "standard" (N(0, I)), "vamp",
     /// "mog". Written to config.json only when it is not the standard normal, so earlier runs read as before.</summary>
     [JsonIgnore]
@@ -135,6 +155,9 @@ public sealed record ModelConfig(
         if (IwaeSamples > 1 && Kind != ModelKind.Vae) throw new LatentLabException("--objective iwae needs a VAE: an AE has no posterior to sample");
         if (IwaeSamples > 1 && !Beta.Equals(1.0)) throw new LatentLabException("--objective iwae bounds log p(x) itself: it takes no --beta");
         if (IwaeSamples > 1 && Recon != ReconstructionLoss.Bce) throw new LatentLabException("--objective iwae needs the Bernoulli likelihood (--recon bce)");
+        if (Dreg && IwaeSamples < 2) throw new LatentLabException("--objective iwae-dreg needs k >= 2 samples (at k = 1 the bound is the ELBO)");
+        if (Dreg && Posterior != Posteriors.PosteriorRegistry.Gaussian)
+            throw new LatentLabException("--objective iwae-dreg needs the density of a draw with the posterior's weights held fixed: the Gaussian posterior (one or two levels), not a flow");
         if (Prior != Priors.PriorRegistry.Standard && Kind != ModelKind.Vae)
             throw new LatentLabException("--prior needs a VAE: an AE has no prior while it trains (it samples from a density fitted afterwards, --sampler)");
         CheckComponents("--prior", Prior, PriorComponents, Priors.PriorRegistry.Get(Prior).DefaultComponents, MaxPriorComponents, Priors.PriorRegistry.WithComponents);
@@ -205,7 +228,7 @@ public sealed record ModelConfig(
     public ModelConfig WithOverrides(int? latentDim = null, double? beta = null, ReconstructionLoss? recon = null, Architecture? arch = null,
         int? iwaeSamples = null, IReadOnlyList<int>? convChannels = null, IReadOnlyList<int>? hiddenDims = null,
         string? prior = null, int? priorComponents = null, string? sampler = null, int? samplerComponents = null,
-        string? posterior = null, int? flowSteps = null, int? topLatentDim = null, double? tcWeight = null, double? gamma = null)
+        string? posterior = null, int? flowSteps = null, int? topLatentDim = null, double? tcWeight = null, double? gamma = null, bool? dreg = null)
     {
         var name = Name;
         if (priorComponents is not null && prior is null && Prior == Priors.PriorRegistry.Standard)
@@ -229,6 +252,7 @@ public sealed record ModelConfig(
         if (tcWeight is { } tc && !tc.Equals(TcWeight)) name += $"-tc{tc.ToString(System.Globalization.CultureInfo.InvariantCulture)}";
         if (gamma is { } g && !g.Equals(Gamma)) name += $"-gamma{g.ToString(System.Globalization.CultureInfo.InvariantCulture)}";
         if (iwaeSamples is { } k && k != IwaeSamples) name += $"-iwae{k}";
+        if (dreg is { } dr && dr != Dreg) name += dr ? "-dreg" : "-score";
         string newPrior = prior ?? Prior;
         int components = newPrior == Prior && priorComponents is null ? PriorComponents
             : priorComponents ?? Priors.PriorRegistry.Get(newPrior).DefaultComponents;
@@ -249,7 +273,7 @@ public sealed record ModelConfig(
         if (newSampler != Sampler || samplerK != SamplerComponents) name += $"-{Samplers.SamplerRegistry.Label(newSampler, samplerK)}";
         var changed = this with { Name = name, LatentDim = newLatent, TopLatentDim = newTop,
             TopHiddenDims = newTop == 0 ? null : TopHiddenDims ?? TwoLevelHiddenDims, Beta = beta ?? Beta, Recon = recon ?? Recon, Arch = arch ?? Arch, TcWeight = tcWeight ?? TcWeight, Gamma = gamma ?? Gamma,
-            IwaeSamples = iwaeSamples ?? IwaeSamples, RequestedConvChannels = convChannels ?? RequestedConvChannels,
+            IwaeSamples = iwaeSamples ?? IwaeSamples, Dreg = dreg ?? Dreg, RequestedConvChannels = convChannels ?? RequestedConvChannels,
             Prior = newPrior, PriorComponents = components, Sampler = newSampler, SamplerComponents = samplerK,
             Posterior = newPosterior, FlowSteps = steps };
         if (changed.Arch == Architecture.Conv && Arch != Architecture.Conv) changed = changed with { HiddenDims = [ConvHidden] };
@@ -293,7 +317,7 @@ public sealed record ModelConfig(
     public bool Equals(ModelConfig? other) =>
         other is not null && Name == other.Name && Kind == other.Kind && LatentDim == other.LatentDim &&
         HiddenDims.SequenceEqual(other.HiddenDims) && Image == other.Image && Arch == other.Arch &&
-        ConvChannels.SequenceEqual(other.ConvChannels) && Beta.Equals(other.Beta) && Recon == other.Recon && IwaeSamples == other.IwaeSamples &&
+        ConvChannels.SequenceEqual(other.ConvChannels) && Beta.Equals(other.Beta) && Recon == other.Recon && IwaeSamples == other.IwaeSamples && Dreg == other.Dreg &&
         Prior == other.Prior && PriorComponents == other.PriorComponents && Sampler == other.Sampler && SamplerComponents == other.SamplerComponents;
 
     public override int GetHashCode() => HashCode.Combine(Name, Kind, LatentDim, Image, Arch, Beta, Recon);

@@ -52,8 +52,8 @@ public sealed class Trainer : IDisposable
         Config = config.Validate();
         if (model.Image != data.Shape)
             throw new LatentLabException($"{model.Name} is built for {model.Image} images, the data holds {data.Shape} (channels x height x width)");
-        if (config.KlWarmupEpochs > 0 && (model.Kind != ModelKind.Vae || model.IwaeSamples > 1))
-            throw new LatentLabException("--kl-warmup needs a VAE trained on the ELBO (an AE has no KL term; the iwae objective weighs none)");
+        if (config.KlWarmupEpochs > 0 && model.Kind != ModelKind.Vae)
+            throw new LatentLabException("--kl-warmup needs a VAE: an AE has no KL term to warm up");
         _data = data;
         _folder = folder;
         // The seed fixes the initial weights (global generator), then everything random in training.
@@ -192,7 +192,7 @@ public sealed class Trainer : IDisposable
                 // NaN stop training at the step where it appears instead of an epoch later.
                 loss = terms.Total.item<float>();
                 if (!double.IsFinite(loss)) throw new TrainingDivergedException(epoch, batch + 1, loss);
-                terms.Total.backward();
+                terms.Backward();
             }
             _adam.Step();
             if (_adversaryAdam is not null && terms?.Codes is { } codes)

@@ -35,6 +35,21 @@ public sealed class LayerChain : Module<Tensor, Tensor>
         return result;
     }
 
+    /// <summary>The chain's output with every weight and bias detached: the gradient reaches <paramref name="x"/> and
+    /// nothing else. Linear and ReLU layers only (the MLP conditionals of a two-level VAE).</summary>
+    public Tensor ForwardAtFixedWeights(Tensor x)
+    {
+        var result = x;
+        foreach (var layer in _layers)
+            result = layer switch
+            {
+                TorchSharp.Modules.Linear linear => nn.functional.linear(result, linear.weight!.detach(), linear.bias?.detach()),
+                TorchSharp.Modules.ReLU => nn.functional.relu(result),
+                _ => throw new InvalidOperationException($"{layer.GetType().Name}: only linear and ReLU layers run at fixed weights"),
+            };
+        return result;
+    }
+
     /// <summary>The positions of the weighted layers of the chain whose parameters are named <c>{prefix}{i}.weight</c>,
     /// in order (ReLUs, which have none, leave gaps): how exporters walk a network by its parameter names.</summary>
     public static IReadOnlyList<int> Positions(IEnumerable<string> parameterNames, string prefix) => parameterNames

@@ -49,5 +49,7 @@ public sealed class DiagonalGaussianPosterior(Tensor mu, Tensor logVar) : Poster
     /// <summary>log q(z|x) of codes z [..., B, d]: shape [..., B].</summary>
     public override Tensor LogDensity(Tensor z) => LogNormal(z, Mu, LogVar);
 
+    public override Tensor LogDensityAtFixedParameters(Tensor z) => LogNormal(z, Mu.detach(), LogVar.detach());
+
     public override Tensor? KlPerDimension(Priors.Prior prior) => prior.KlPerDimension(Mu, LogVar);
 }

@@ -18,6 +18,12 @@ public abstract class Posterior
     /// <summary>log q(z|x) of codes z [..., B, d]: shape [..., B].</summary>
     public abstract Tensor LogDensity(Tensor z);
 
+    /// <summary>log q(z|x) of codes z [..., B, d] with the posterior's parameters held fixed: the gradient reaches z
+    /// but not the networks that made q, [..., B]. What the doubly reparameterized gradient differentiates
+    /// (Tucker et al. 2019); a family whose density at a given code is not in closed form (a flow) has none.</summary>
+    public virtual Tensor LogDensityAtFixedParameters(Tensor z) =>
+        throw new LatentLabException("this posterior has no closed-form density at a given code: --objective iwae-dreg needs the Gaussian posterior");
+
     /// <summary>One reparameterized draw per image, [B, d].</summary>
     public abstract Tensor Sample(Generator? rng);
 

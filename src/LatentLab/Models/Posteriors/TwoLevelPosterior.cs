@@ -29,6 +29,9 @@ public sealed class TwoLevelFamily : PosteriorFamily
     /// <summary>q(z2|z1) for codes z1 [..., B, d1]: its mean and log-variance, [..., B, d2] each.</summary>
     public (Tensor Mu, Tensor LogVar) Upper(Tensor z1) => ConditionalGaussian.Of(net, z1);
 
+    /// <summary><see cref="Upper"/> with the network's weights held fixed (detached): gradients reach z1 only.</summary>
+    public (Tensor Mu, Tensor LogVar) UpperAtFixedWeights(Tensor z1) => ConditionalGaussian.Of(net, z1, fixedWeights: true);
+
     public override (IReadOnlyList<(string Name, Tensor Tensor)> Tensors, string HowToSample) Portable() =>
         (ConditionalGaussian.Tensors(net),
          $"Two stochastic layers. z1 = mean + exp(log_variance / 2) * eps1 ({Bottom} values); then h = z1 through net.0, ReLU, net.2, " +
@@ -59,6 +62,15 @@ public sealed class TwoLevelPosterior(DiagonalGaussianPosterior lower, TwoLevelF
         var (mu2, logVar2) = family.Upper(z1);
         return Lower.LogDensity(z1) + DiagonalGaussianPosterior.LogNormal(z.narrow(-1, family.Bottom, family.Top), mu2, logVar2);
     }
+
+    /// <remarks>q(z2|z1)'s mean and log-variance come from the network run with its weights detached: z1 still moves
+    /// them, the weights do not.</remarks>
+    public override Tensor LogDensityAtFixedParameters(Tensor z)
+    {
+        var z1 = z.narrow(-1, 0, family.Bottom);
+        var (mu2, logVar2) = family.UpperAtFixedWeights(z1);
+        return Lower.LogDensityAtFixedParameters(z1) + DiagonalGaussianPosterior.LogNormal(z.narrow(-1, family.Bottom, family.Top), mu2, logVar2);
+    }
 }
 
 /// <summary>A diagonal Gaussian whose mean and log-variance a network gives (its last layer's two halves): the
@@ -67,10 +79,11 @@ static class ConditionalGaussian
 {
     /// <summary>The mean and the log-variance for inputs x [..., n]; run in the weights' type (a bfloat16 twin's) and
     /// returned in the inputs'.</summary>
-    public static (Tensor Mu, Tensor LogVar) Of(LayerChain net, Tensor x)
+    /// <param name="fixedWeights">Run the network with its weights detached (<see cref="LayerChain.ForwardAtFixedWeights"/>).</param>
+    public static (Tensor Mu, Tensor LogVar) Of(LayerChain net, Tensor x, bool fixedWeights = false)
     {
         var type = net.parameters().First().dtype;
-        var halves = net.call(x.to(type)).to(x.dtype).chunk(2, dim: -1);
+        var halves = (fixedWeights ? net.ForwardAtFixedWeights(x.to(type)) : net.call(x.to(type))).to(x.dtype).chunk(2, dim: -1);
         return (halves[0], halves[1]);
     }
 

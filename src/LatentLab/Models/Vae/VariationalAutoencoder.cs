@@ -61,7 +61,7 @@ public sealed class VariationalAutoencoder : Autoencoder
 
     public override LossTerms Loss(Tensor x, Generator? rng, double klWeight = 1.0)
     {
-        if (Config.IwaeSamples > 1) return ImportanceWeightedLoss(x, Config.IwaeSamples, rng);
+        if (Config.IwaeSamples > 1) return ImportanceWeightedLoss(x, Config.IwaeSamples, rng, klWeight);
         using var scope = NewDisposeScope();
         var q = Encode(x);
         var (z, logQ) = q.SampleWithDensity(rng);
@@ -103,18 +103,55 @@ public sealed class VariationalAutoencoder : Autoencoder
     /// <summary>-log (1/k) sum_i w_i, w_i = p(x|z_i) p(z_i) / q(z_i|x), z_i ~ q(z|x) reparameterized: the IWAE loss
     /// (Burda et al. 2015), nats per image, averaged over the batch. Its terms for display: the reconstruction
     /// -log p(x|z) averaged over the k samples, and the KL (closed form, or its estimate at the first sample).</summary>
-    public LossTerms ImportanceWeightedLoss(Tensor x, int k, Generator? rng)
+    /// <param name="klWeight">A warm-up's weight beta on the prior's and the posterior's terms inside each weight,
+    /// log w_i = log p(x|z_i) + beta (log p(z_i) - log q(z_i|x)): at k = 1 the ELBO's KL warm-up; below 1 the weights
+    /// favour the draws that reconstruct, as the ELBO's warm-up favours codes that carry information.</param>
+    public LossTerms ImportanceWeightedLoss(Tensor x, int k, Generator? rng, double klWeight = 1.0)
     {
+        if (Config.Dreg && training && is_grad_enabled()) return DoublyReparameterizedLoss(x, k, rng, klWeight);
         using var scope = NewDisposeScope();
         var q = Encode(x);
         var (z, logQ) = q.Sample(k, rng);                                            // [k, n, d], [k, n]
         long n = x.shape[0], d = z.shape[2];
         var logits = Decode(z.view(k * n, d)).view(k, n, -1);
         var logPxGivenZ = Likelihood.LogBernoulli(logits, x.flatten(1));               // [k, n]
-        var total = -Objectives.ImportanceWeightedBound(logPxGivenZ + prior.LogDensity(z) - logQ).mean();
+        var logRatio = prior.LogDensity(z) - logQ;                                       // [k, n]
+        var total = -Objectives.ImportanceWeightedBound(logPxGivenZ + (klWeight == 1.0 ? logRatio : logRatio * klWeight)).mean();
         var reconstruction = -logPxGivenZ.mean();
-        var kl = (q.KlPerDimension(prior)?.sum([1]) ?? (logQ - prior.LogDensity(z))[0]).mean();
+        var kl = (q.KlPerDimension(prior)?.sum([1]) ?? -logRatio[0]).mean();
         scope.MoveToOuter(total, reconstruction, kl);
         return new LossTerms(total, reconstruction, kl);
+    }
+
+    /// <summary>The IWAE loss of <see cref="ImportanceWeightedLoss"/>, the same value from the same draws, with the
+    /// doubly reparameterized gradient (Tucker et al. 2019): the decoder and the prior get the usual gradient
+    /// sum_i w~_i grad log w_i; the posterior's networks only the path derivative through the draws, each weighted by
+    /// w~_i^2, which has the same expectation as the usual gradient without its score-function terms.</summary>
+    /// <remarks>log q is taken at fixed parameters (<see cref="Posterior.LogDensityAtFixedParameters"/>) of a detached
+    /// copy of the draws; <see cref="LossTerms.Backward"/> then sends the gradient found at that copy, scaled, down the
+    /// draws. With a warm-up weight beta on the terms log p(z) - log q(z|x), the scale is (1 - beta) + beta w~_i: the
+    /// score terms carry the factor beta, and removing them leaves that mixture of the path derivatives.</remarks>
+    LossTerms DoublyReparameterizedLoss(Tensor x, int k, Generator? rng, double klWeight)
+    {
+        using var scope = NewDisposeScope();
+        var q = Encode(x);
+        var (draws, _) = q.Sample(k, rng);                                           // [k, n, d]
+        var z = draws.detach().requires_grad_(true);
+        long n = x.shape[0], d = z.shape[2];
+        var logits = Decode(z.view(k * n, d)).view(k, n, -1);
+        var logPxGivenZ = Likelihood.LogBernoulli(logits, x.flatten(1));               // [k, n]
+        var logRatio = prior.LogDensity(z) - q.LogDensityAtFixedParameters(z);          // [k, n]
+        var logW = logPxGivenZ + (klWeight == 1.0 ? logRatio : logRatio * klWeight);
+        var total = -Objectives.ImportanceWeightedBound(logW).mean();
+        Tensor scale;
+        using (no_grad())
+        {
+            var normalized = logW.softmax(0);
+            scale = klWeight == 1.0 ? normalized : normalized * klWeight + (1.0 - klWeight);
+        }
+        var reconstruction = -logPxGivenZ.mean();
+        var kl = (q.KlPerDimension(prior)?.sum([1]) ?? -logRatio[0]).mean();
+        scope.MoveToOuter(total, reconstruction, kl, z, draws, scale);
+        return new LossTerms(total, reconstruction, kl, Path: new ReparameterizedPath(z, draws, scale));
     }
 }
