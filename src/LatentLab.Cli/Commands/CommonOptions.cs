@@ -152,7 +152,7 @@ public static class CommonOptions
 
     public static Option<int> KlWarmup() => new("--kl-warmup")
     {
-        Description = "Epochs over which a VAE's KL weight rises linearly from 0 to beta (0: none)",
+        Description = "Epochs over which a VAE's KL weight rises linearly from 0 to beta (0: none); with --objective iwae it weighs log p(z) - log q(z|x) inside each importance weight",
         DefaultValueFactory = _ => 0,
     };
 

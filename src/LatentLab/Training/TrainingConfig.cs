@@ -25,7 +25,8 @@ public sealed record TrainingConfig(
     public LrSchedule LrSchedule { get; init; } = LrSchedule.Constant;
 
     /// <summary>Epochs over which a VAE's KL weight rises linearly from 0 to beta (<c>--kl-warmup</c>, Bowman et al.
-    /// 2016; Sønderby et al. 2016); 0 for none.</summary>
+    /// 2016; Sønderby et al. 2016); 0 for none. On the importance-weighted objective the weight multiplies
+    /// log p(z_i) - log q(z_i|x) inside each log w_i.</summary>
     public int KlWarmupEpochs { get; init; }
 
     /// <summary>Training images held out as a validation split (<c>--validation</c>): drawn once by a generator of
