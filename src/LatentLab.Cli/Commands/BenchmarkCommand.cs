@@ -53,6 +53,7 @@ public static class BenchmarkCommand
     };
     static readonly Option<int?> TrainKOption = new("--train-k") { Description = "Samples of the iwae training objective (default 5); --k is the estimate's" };
     static readonly Option<int?> ThreadsOption = CommonOptions.Threads();
+    static readonly Option<string?> ActivationOption = CommonOptions.Activation();
     static readonly Option<string?> PriorOption = CommonOptions.Prior();
     static readonly Option<int?> PriorComponentsOption = CommonOptions.PriorComponents();
     static readonly Option<string?> PosteriorOption = CommonOptions.Posterior();
@@ -70,17 +71,18 @@ public static class BenchmarkCommand
     public static Command Create(CliConsole console)
     {
         var command = new Command("benchmark", "The likelihood table of the literature: train each row's model under its protocol, estimate log p(x) with k = 5000, set it beside the published figures");
-        foreach (var option in new Option[] { QuickOption, ModelsOption, EpochsOption, KOption, TestSizeOption, ConvChannelsOption, HiddenDimsOption, PriorOption, PriorComponentsOption, PosteriorOption, FlowStepsOption, ObjectiveOption, TrainKOption, ThreadsOption, OutOption, DataDirOption, PrecisionOption, LrScheduleOption, KlWarmupOption, ValidationOption, PatienceOption })
+        foreach (var option in new Option[] { QuickOption, ModelsOption, EpochsOption, KOption, TestSizeOption, ConvChannelsOption, HiddenDimsOption, PriorOption, PriorComponentsOption, PosteriorOption, FlowStepsOption, ObjectiveOption, TrainKOption, ActivationOption, ThreadsOption, OutOption, DataDirOption, PrecisionOption, LrScheduleOption, KlWarmupOption, ValidationOption, PatienceOption })
             command.Add(option);
         command.SetAction((parse, cancel) => RunAsync(parse, console, cancel));
         return command;
     }
 
     static IReadOnlyList<Row> Rows(bool quick, int? epochs, int? k, IReadOnlyList<int>? convChannels, IReadOnlyList<int>? hiddenDims,
-        string? prior = null, int? priorComponents = null, string? posterior = null, int? flowSteps = null, int? iwaeSamples = null, bool? dreg = null)
+        string? prior = null, int? priorComponents = null, string? posterior = null, int? flowSteps = null, int? iwaeSamples = null, bool? dreg = null, Activation? activation = null)
     {
-        var mlp2 = ModelRegistry.Get("vae_2d").WithOverrides(hiddenDims: hiddenDims, prior: prior, priorComponents: priorComponents, posterior: posterior, flowSteps: flowSteps, iwaeSamples: iwaeSamples, dreg: dreg);
-        var mlp32 = ModelRegistry.Get("vae_32d").WithOverrides(hiddenDims: hiddenDims, prior: prior, priorComponents: priorComponents, posterior: posterior, flowSteps: flowSteps, iwaeSamples: iwaeSamples, dreg: dreg);
+        // The conv row keeps its ReLU: --activation is refused for it once the rows are chosen.
+        var mlp2 = ModelRegistry.Get("vae_2d").WithOverrides(hiddenDims: hiddenDims, prior: prior, priorComponents: priorComponents, posterior: posterior, flowSteps: flowSteps, iwaeSamples: iwaeSamples, dreg: dreg, activation: activation);
+        var mlp32 = ModelRegistry.Get("vae_32d").WithOverrides(hiddenDims: hiddenDims, prior: prior, priorComponents: priorComponents, posterior: posterior, flowSteps: flowSteps, iwaeSamples: iwaeSamples, dreg: dreg, activation: activation);
         var conv32 = ModelRegistry.Get("vae_32d").WithOverrides(arch: Architecture.Conv, convChannels: convChannels, hiddenDims: hiddenDims, prior: prior, priorComponents: priorComponents,
             posterior: posterior, flowSteps: flowSteps, iwaeSamples: iwaeSamples, dreg: dreg);
         // k: the published row's (500 for the 2-d rows, 5000 for the others), whatever the prior.
@@ -88,7 +90,7 @@ public static class BenchmarkCommand
         int E(int full) => epochs ?? (quick ? 1 : full);
         // The two-level VAE has its own posterior, and its prior p(z2) p(z1|z2) takes N(0, I) or the VampPrior on z2 only.
         var twoLevel = prior is null or Models.Priors.PriorRegistry.Standard or "vamp" && posterior is null
-            ? ModelRegistry.Get("vae_2l").WithOverrides(hiddenDims: hiddenDims, prior: prior, priorComponents: priorComponents, iwaeSamples: iwaeSamples, dreg: dreg) : null;
+            ? ModelRegistry.Get("vae_2l").WithOverrides(hiddenDims: hiddenDims, prior: prior, priorComponents: priorComponents, iwaeSamples: iwaeSamples, dreg: dreg, activation: activation) : null;
         return [new("vae_2d", mlp2, E(30), K("vae_2d")), new("vae_32d", mlp32, E(30), K("vae_32d")), new("vae_32d-conv", conv32, E(10), K("vae_32d-conv")),
                 .. twoLevel is null ? Array.Empty<Row>() : [new("vae_2l", twoLevel, E(30), K("vae_2l"))]];
     }
@@ -105,7 +107,7 @@ public static class BenchmarkCommand
             CommonOptions.ParsePrior(parse.GetValue(PriorOption)), parse.GetValue(PriorComponentsOption),
             CommonOptions.ParsePosterior(parse.GetValue(PosteriorOption)), parse.GetValue(FlowStepsOption),
             CommonOptions.IwaeSamples(parse.GetValue(ObjectiveOption)!, parse.GetValue(TrainKOption), "--train-k"),
-            CommonOptions.Dreg(parse.GetValue(ObjectiveOption)!));
+            CommonOptions.Dreg(parse.GetValue(ObjectiveOption)!), CommonOptions.ParseActivation(parse.GetValue(ActivationOption)));
         // Without --models, the three rows of the paper's models; the two-level VAE when asked for.
         var chosen = parse.GetValue(ModelsOption) is { } list ? list.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)
             : all.Select(r => r.Name).Where(n => n != "vae_2l").ToArray();
@@ -115,6 +117,8 @@ public static class BenchmarkCommand
                     ? "--models vae_2l: the two-level VAE has its own posterior q(z1|x) q(z2|z1) and prior p(z2) p(z1|z2); it takes no --posterior, and --prior standard or vamp (p(z2)) only"
                     : $"--models: unknown row '{name}'; known: {string.Join(", ", all.Select(r => r.Name))}");
         var rows = all.Where(r => chosen.Contains(r.Name)).ToList();
+        if (parse.GetValue(ActivationOption) is not null && rows.Any(r => r.Model.Arch != Architecture.Mlp))
+            throw new LatentLabException("--activation is for the fully connected rows; vae_32d-conv keeps its ReLU (choose rows with --models)");
         var schedule = CommonOptions.ParseLrSchedule(parse.GetValue(LrScheduleOption)!);
         var precisionChoice = Runtime.Precisions.ParseChoice(parse.GetValue(PrecisionOption)!);
         int warmup = parse.GetValue(KlWarmupOption), validation = parse.GetValue(ValidationOption), patience = parse.GetValue(PatienceOption);

@@ -72,6 +72,19 @@ public static class CommonOptions
         Description = "Encoder and decoder: mlp (the paper's) or conv (strided convolutions; the run folder is NAME-conv)",
     };
 
+    public static Option<string?> Activation() => new("--activation")
+    {
+        Description = "The fully connected layers' nonlinearity: relu (the paper's) or tanh (Burda et al. 2015's; the run folder is NAME-tanh). MLP models only",
+    };
+
+    public static Models.Activation? ParseActivation(string? value) => value switch
+    {
+        null => null,
+        "relu" => Models.Activation.Relu,
+        "tanh" => Models.Activation.Tanh,
+        _ => throw new LatentLabException($"--activation must be relu or tanh, got '{value}'"),
+    };
+
     public static Models.Architecture? ParseArch(string? value) => value switch
     {
         null => null,

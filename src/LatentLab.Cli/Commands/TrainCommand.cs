@@ -38,6 +38,7 @@ public static class TrainCommand
     static readonly Option<double?> BetaOption = new("--beta") { Description = "Weight of the KL term (beta-VAE); default 1" };
     static readonly Option<string?> ReconOption = new("--recon") { Description = "Reconstruction loss: bce (Bernoulli, nats) or mse" };
     static readonly Option<string?> ArchOption = CommonOptions.Arch();
+    static readonly Option<string?> ActivationOption = CommonOptions.Activation();
     static readonly Option<string?> PriorOption = CommonOptions.Prior();
     static readonly Option<int?> PriorComponentsOption = CommonOptions.PriorComponents();
     static readonly Option<string?> PosteriorOption = CommonOptions.Posterior();
@@ -73,7 +74,7 @@ public static class TrainCommand
     {
         var command = new Command("train", "Train one model, evaluating the test split after every epoch");
         Option[] options = [ ModelOption, DatasetOption, EpochsOption, BatchSizeOption, LearningRateOption, SeedOption,
-                     ThreadsOption, OutOption, DataDirOption, LatentDimOption, LatentLayersOption, BetaOption, TcWeightOption, GammaOption, ReconOption, ArchOption, PriorOption, PriorComponentsOption, PosteriorOption, FlowStepsOption, SamplerOption, SamplerComponentsOption, ConvChannelsOption, HiddenDimsOption, ObjectiveOption, KOption, ResumeOption, BinarizeOption, NoTensorBoardOption, AutogradOption, PrecisionOption, LrScheduleOption, KlWarmupOption, ValidationOption, PatienceOption,
+                     ThreadsOption, OutOption, DataDirOption, LatentDimOption, LatentLayersOption, BetaOption, TcWeightOption, GammaOption, ReconOption, ArchOption, ActivationOption, PriorOption, PriorComponentsOption, PosteriorOption, FlowStepsOption, SamplerOption, SamplerComponentsOption, ConvChannelsOption, HiddenDimsOption, ObjectiveOption, KOption, ResumeOption, BinarizeOption, NoTensorBoardOption, AutogradOption, PrecisionOption, LrScheduleOption, KlWarmupOption, ValidationOption, PatienceOption,
                      TrainSizeOption, TestSizeOption, IwaeKOption, .. DatasetChoice.FolderFlags()];
         foreach (var option in options)
             command.Add(option);
@@ -93,7 +94,7 @@ public static class TrainCommand
             CommonOptions.ParsePrior(parse.GetValue(PriorOption)), parse.GetValue(PriorComponentsOption),
             CommonOptions.ParseSampler(parse.GetValue(SamplerOption)), parse.GetValue(SamplerComponentsOption),
             CommonOptions.ParsePosterior(parse.GetValue(PosteriorOption)), parse.GetValue(FlowStepsOption), topLatentDim, parse.GetValue(TcWeightOption), parse.GetValue(GammaOption),
-            CommonOptions.Dreg(parse.GetValue(ObjectiveOption)!));
+            CommonOptions.Dreg(parse.GetValue(ObjectiveOption)!), CommonOptions.ParseActivation(parse.GetValue(ActivationOption)));
         var training = new TrainingConfig(parse.GetValue(EpochsOption), parse.GetValue(BatchSizeOption),
             parse.GetValue(LearningRateOption), parse.GetValue(SeedOption), parse.GetValue(BinarizeOption))
         {

@@ -40,6 +40,7 @@ public sealed record ExplorerModel(string Name, IReadOnlyList<ExplorerLayer> Lay
         var parameters = model.named_parameters().Where(p => p.name.StartsWith("decoder.", StringComparison.Ordinal))
             .ToDictionary(p => p.name["decoder.".Length..], p => p.parameter);
         var config = model.Config;
+        string unit = config.Activation == Activation.Tanh ? "tanh" : "relu";
         List<ExplorerLayer> Chain(string prefix, string kind, bool reluAfterLast)
         {
             var indices = LayerChain.Positions(parameters.Keys, prefix);
@@ -47,19 +48,21 @@ public sealed record ExplorerModel(string Name, IReadOnlyList<ExplorerLayer> Lay
             {
                 var w = parameters[$"{prefix}{i}.weight"];
                 return new ExplorerLayer(kind, w.shape.Select(d => (int)d).ToArray(), w.data<float>().ToArray(),
-                    parameters[$"{prefix}{i}.bias"].data<float>().ToArray(), reluAfterLast || position < indices.Count - 1);
+                    parameters[$"{prefix}{i}.bias"].data<float>().ToArray(),
+                    reluAfterLast || position < indices.Count - 1 ? unit : "none");
             }).ToList();
         }
         if (config.Arch == Architecture.Mlp) return Chain("", "linear", reluAfterLast: false);
         int factor = 1 << config.ConvChannels.Count;
-        var reshape = new ExplorerLayer("reshape", [config.ConvChannels[^1], config.Image.Height / factor, config.Image.Width / factor], [], [], false);
+        var reshape = new ExplorerLayer("reshape", [config.ConvChannels[^1], config.Image.Height / factor, config.Image.Width / factor], [], [], "none");
         return [.. Chain("dense.", "linear", reluAfterLast: true), reshape, .. Chain("deconv.", "deconv", reluAfterLast: false)];
     }
 }
 
 /// <summary>One step of the decoder in the page: "linear" (Shape [out, in]), "reshape" (Shape [C, H, W]) or "deconv"
-/// (a 4x4 transposed convolution of stride 2 and padding 1, Shape [in, out, 4, 4]); ReLU after it when <paramref name="Relu"/>.</summary>
-public sealed record ExplorerLayer(string Kind, int[] Shape, float[] Weight, float[] Bias, bool Relu);
+/// (a 4x4 transposed convolution of stride 2 and padding 1, Shape [in, out, 4, 4]); after it <paramref name="Activation"/>:
+/// "relu", "tanh" or "none".</summary>
+public sealed record ExplorerLayer(string Kind, int[] Shape, float[] Weight, float[] Bias, string Activation);
 
 /// <summary>The prior's density over the explorer's plane: <see cref="Density"/>[i * G + j] at z1 = range[0] + j h1,
 /// z2 = range[2] + i h2 on a G x G grid (relative to its largest value), and the <see cref="Levels"/> whose contours

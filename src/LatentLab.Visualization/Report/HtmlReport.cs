@@ -128,7 +128,7 @@ public static class HtmlReport
                 points = Base64(x.Points),
                 labels = Convert.ToBase64String(x.Labels),
                 image = new[] { x.Image.Channels, x.Image.Height, x.Image.Width },
-                layers = x.Layers.Select(l => new { kind = l.Kind, shape = l.Shape, count = l.Weight.Length, weight = PackWeights(l.Weight), bias = Base64(l.Bias), relu = l.Relu }),
+                layers = x.Layers.Select(l => new { kind = l.Kind, shape = l.Shape, count = l.Weight.Length, weight = PackWeights(l.Weight), bias = Base64(l.Bias), activation = l.Activation }),
                 prior = x.Prior is { } p ? new { description = p.Description, grid = p.Grid, density = Base64(p.Density), levels = p.Levels, shares = p.Shares } : null,
             });
             // JSON inside <script type="application/json"> cannot end the element: '<' is escaped by the serializer.

@@ -11,10 +11,10 @@
   }
 
   // The decoder, as PyTorch computes it: Linear layers (weight [out, in] row-major), a reshape into feature maps,
-  // 4x4 transposed convolutions of stride 2 and padding 1 (weight [in, out, 4, 4]); ReLU where the layer says so,
+  // 4x4 transposed convolutions of stride 2 and padding 1 (weight [in, out, 4, 4]); ReLU or tanh where the layer says so,
   // sigmoid after the last. Values are kept as flat Float64Arrays in PyTorch's [C, H, W] order.
   function makeDecoder(layers) {
-    const parsed = layers.map(l => ({ kind: l.kind, shape: l.shape, relu: l.relu, w: l.w, b: l.b }));
+    const parsed = layers.map(l => ({ kind: l.kind, shape: l.shape, activation: l.activation, w: l.w, b: l.b }));
     function linear(layer, x) {
       const [rows, cols] = layer.shape;
       const y = new Float64Array(rows);
@@ -58,7 +58,9 @@
         if (layer.kind === "linear") x = linear(layer, x);
         else ({ y: x, dims } = deconv(layer, x, dims));
         const last = index === parsed.length - 1;
-        for (let i = 0; i < x.length; i++) x[i] = last ? 1 / (1 + Math.exp(-x[i])) : layer.relu ? Math.max(0, x[i]) : x[i];
+        const unit = last ? (v => 1 / (1 + Math.exp(-v))) : layer.activation === "relu" ? (v => Math.max(0, v))
+          : layer.activation === "tanh" ? Math.tanh : null;
+        if (unit) for (let i = 0; i < x.length; i++) x[i] = unit(x[i]);
       });
       return x;
     };

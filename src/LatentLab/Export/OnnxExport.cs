@@ -18,11 +18,15 @@ public sealed record OnnxFiles(string Encoder, string Decoder, IReadOnlyList<str
 /// and <c>log_variance</c> [batch, latent] (a VAE's q(z|x)) or to <c>code</c> [batch, latent] (an AE's); <c>decoder.onnx</c>
 /// maps <c>code</c> [batch, latent] to <c>image</c> [batch, C, H, W], pixel intensities in [0, 1] (the sigmoid of the
 /// logits). The batch dimension is dynamic. The graphs repeat the TorchSharp modules operation for operation: Gemm
-/// (transB) for Linear, Conv and ConvTranspose (4x4, stride 2, padding 1), Relu, Flatten, Reshape, Split, Sigmoid.</summary>
+/// (transB) for Linear, Conv and ConvTranspose (4x4, stride 2, padding 1), Relu (Tanh for <c>--activation tanh</c>),
+/// Flatten, Reshape, Split, Sigmoid.</summary>
 public static class OnnxExport
 {
     public const int Opset = 21;
     const long IrVersion = 10;
+
+    /// <summary>The ONNX operator of an MLP's nonlinearity.</summary>
+    static string Unit(ModelConfig config) => config.Activation == Activation.Tanh ? "Tanh" : "Relu";
 
     public static OnnxFiles Write(Autoencoder model, string folder)
     {
@@ -87,7 +91,7 @@ public static class OnnxExport
         else
         {
             x = encoder.Node("Flatten", [x], new() { ["axis"] = 1L });
-            x = encoder.LinearChain("encoder.", x, reluAfterLast: false);
+            x = encoder.LinearChain("encoder.", x, reluAfterLast: false, activation: Unit(config));
         }
         string[] outputs;
         long[] widths;
@@ -123,7 +127,7 @@ public static class OnnxExport
         }
         else
         {
-            z = decoder.LinearChain("decoder.", z, reluAfterLast: false);
+            z = decoder.LinearChain("decoder.", z, reluAfterLast: false, activation: Unit(config));
             var shape = decoder.Constant("image_shape", [-1, config.Image.Channels, config.Image.Height, config.Image.Width]);
             z = decoder.Node("Reshape", [z, shape]);
         }
@@ -208,14 +212,15 @@ public static class OnnxExport
 
         IReadOnlyList<int> Indices(string prefix) => Models.Networks.LayerChain.Positions(parameters.Keys, prefix);
 
-        /// <summary>Gemm (y = x W^T + b, PyTorch's Linear) for each layer under <paramref name="prefix"/>, Relu between.</summary>
-        public string LinearChain(string prefix, string x, bool reluAfterLast)
+        /// <summary>Gemm (y = x W^T + b, PyTorch's Linear) for each layer under <paramref name="prefix"/>, Relu (or
+        /// <paramref name="activation"/>, an ONNX operator's name) between.</summary>
+        public string LinearChain(string prefix, string x, bool reluAfterLast, string activation = "Relu")
         {
             var layers = Indices(prefix);
             for (int i = 0; i < layers.Count; i++)
             {
                 x = Node("Gemm", [x, Weight($"{prefix}{layers[i]}.weight"), Weight($"{prefix}{layers[i]}.bias")], new() { ["transB"] = 1L });
-                if (i < layers.Count - 1 || reluAfterLast) x = Node("Relu", [x]);
+                if (i < layers.Count - 1 || reluAfterLast) x = Node(activation, [x]);
             }
             return x;
         }

@@ -13,6 +13,9 @@ public enum ReconstructionLoss { Bce, Mse }
 /// strided convolutions down and transposed convolutions up (<see cref="Networks.ConvEncoder"/>).</summary>
 public enum Architecture { Mlp, Conv }
 
+/// <summary>The nonlinearity between an MLP's layers: ReLU (the paper's), or tanh (Burda et al. 2015's networks).</summary>
+public enum Activation { Relu, Tanh }
+
 /// <summary>What defines a model's architecture and loss. Immutable; validated once; saved beside every checkpoint.</summary>
 /// <param name="HiddenDims">Fully connected hidden widths of the encoder; the decoder mirrors them. For a conv model,
 /// the widths between the last convolution and the code.</param>
@@ -33,6 +36,24 @@ public sealed record ModelConfig(
 
     /// <summary>The encoder and decoder networks.</summary>
     public Architecture Arch { get; init; } = Architecture.Mlp;
+
+    /// <summary>The nonlinearity between the fully connected layers (<c>--activation</c>): ReLU unless asked for. Written
+    /// to config.json (<c>activation</c>) only when it is tanh, so earlier runs read and compare as before.</summary>
+    [JsonIgnore]
+    public Activation Activation { get; init; } = Activation.Relu;
+
+    /// <summary>config.json's <c>activation</c>: "tanh", or absent for ReLU.</summary>
+    [JsonInclude, JsonPropertyName("activation"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    string? ActivationInFile
+    {
+        get => Activation == Activation.Relu ? null : "tanh";
+        init => Activation = value switch
+        {
+            null or "relu" => Activation.Relu,
+            "tanh" => Activation.Tanh,
+            _ => throw new LatentLabException($"config.json: activation must be relu or tanh, got '{value}'"),
+        };
+    }
 
     /// <summary>Channels of the encoder's stride-2 convolutions, in order (the decoder mirrors them); empty for MLPs.
     /// Set from the image size by <see cref="ForImages"/>.</summary>
@@ -155,6 +176,8 @@ public sealed record ModelConfig(
         if (IwaeSamples > 1 && Kind != ModelKind.Vae) throw new LatentLabException("--objective iwae needs a VAE: an AE has no posterior to sample");
         if (IwaeSamples > 1 && !Beta.Equals(1.0)) throw new LatentLabException("--objective iwae bounds log p(x) itself: it takes no --beta");
         if (IwaeSamples > 1 && Recon != ReconstructionLoss.Bce) throw new LatentLabException("--objective iwae needs the Bernoulli likelihood (--recon bce)");
+        if (Activation != Activation.Relu && Arch != Architecture.Mlp)
+            throw new LatentLabException("--activation tanh is for the fully connected models (--arch mlp); the conv networks use ReLU");
         if (Dreg && IwaeSamples < 2) throw new LatentLabException("--objective iwae-dreg needs k >= 2 samples (at k = 1 the bound is the ELBO)");
         if (Dreg && Posterior != Posteriors.PosteriorRegistry.Gaussian)
             throw new LatentLabException("--objective iwae-dreg needs the density of a draw with the posterior's weights held fixed: the Gaussian posterior (one or two levels), not a flow");
@@ -228,7 +251,7 @@ public sealed record ModelConfig(
     public ModelConfig WithOverrides(int? latentDim = null, double? beta = null, ReconstructionLoss? recon = null, Architecture? arch = null,
         int? iwaeSamples = null, IReadOnlyList<int>? convChannels = null, IReadOnlyList<int>? hiddenDims = null,
         string? prior = null, int? priorComponents = null, string? sampler = null, int? samplerComponents = null,
-        string? posterior = null, int? flowSteps = null, int? topLatentDim = null, double? tcWeight = null, double? gamma = null, bool? dreg = null)
+        string? posterior = null, int? flowSteps = null, int? topLatentDim = null, double? tcWeight = null, double? gamma = null, bool? dreg = null, Activation? activation = null)
     {
         var name = Name;
         if (priorComponents is not null && prior is null && Prior == Priors.PriorRegistry.Standard)
@@ -253,6 +276,7 @@ public sealed record ModelConfig(
         if (gamma is { } g && !g.Equals(Gamma)) name += $"-gamma{g.ToString(System.Globalization.CultureInfo.InvariantCulture)}";
         if (iwaeSamples is { } k && k != IwaeSamples) name += $"-iwae{k}";
         if (dreg is { } dr && dr != Dreg) name += dr ? "-dreg" : "-score";
+        if (activation is { } act && act != Activation) name += $"-{act.ToString().ToLowerInvariant()}";
         string newPrior = prior ?? Prior;
         int components = newPrior == Prior && priorComponents is null ? PriorComponents
             : priorComponents ?? Priors.PriorRegistry.Get(newPrior).DefaultComponents;
@@ -273,7 +297,7 @@ public sealed record ModelConfig(
         if (newSampler != Sampler || samplerK != SamplerComponents) name += $"-{Samplers.SamplerRegistry.Label(newSampler, samplerK)}";
         var changed = this with { Name = name, LatentDim = newLatent, TopLatentDim = newTop,
             TopHiddenDims = newTop == 0 ? null : TopHiddenDims ?? TwoLevelHiddenDims, Beta = beta ?? Beta, Recon = recon ?? Recon, Arch = arch ?? Arch, TcWeight = tcWeight ?? TcWeight, Gamma = gamma ?? Gamma,
-            IwaeSamples = iwaeSamples ?? IwaeSamples, Dreg = dreg ?? Dreg, RequestedConvChannels = convChannels ?? RequestedConvChannels,
+            IwaeSamples = iwaeSamples ?? IwaeSamples, Dreg = dreg ?? Dreg, Activation = activation ?? Activation, RequestedConvChannels = convChannels ?? RequestedConvChannels,
             Prior = newPrior, PriorComponents = components, Sampler = newSampler, SamplerComponents = samplerK,
             Posterior = newPosterior, FlowSteps = steps };
         if (changed.Arch == Architecture.Conv && Arch != Architecture.Conv) changed = changed with { HiddenDims = [ConvHidden] };
@@ -317,7 +341,7 @@ public sealed record ModelConfig(
     public bool Equals(ModelConfig? other) =>
         other is not null && Name == other.Name && Kind == other.Kind && LatentDim == other.LatentDim &&
         HiddenDims.SequenceEqual(other.HiddenDims) && Image == other.Image && Arch == other.Arch &&
-        ConvChannels.SequenceEqual(other.ConvChannels) && Beta.Equals(other.Beta) && Recon == other.Recon && IwaeSamples == other.IwaeSamples && Dreg == other.Dreg &&
+        ConvChannels.SequenceEqual(other.ConvChannels) && Beta.Equals(other.Beta) && Recon == other.Recon && IwaeSamples == other.IwaeSamples && Dreg == other.Dreg && Activation == other.Activation &&
         Prior == other.Prior && PriorComponents == other.PriorComponents && Sampler == other.Sampler && SamplerComponents == other.SamplerComponents;
 
     public override int GetHashCode() => HashCode.Combine(Name, Kind, LatentDim, Image, Arch, Beta, Recon);

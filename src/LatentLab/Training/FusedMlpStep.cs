@@ -74,6 +74,7 @@ public sealed partial class FusedMlpStep : IDisposable
     {
         var c = model.Config;
         if (c.Arch != Models.Architecture.Mlp) return "not an MLP";
+        if (c.Activation != Models.Activation.Relu) return "tanh units";
         if (model.ComputeType is not (ScalarType.Float32 or ScalarType.BFloat16)) return "neither float32 nor bfloat16";
         if (c.TopLatentDim > 0) return "two latent layers";
         if (c.Recon != ReconstructionLoss.Bce) return "not the Bernoulli likelihood";

@@ -39,6 +39,7 @@ public class OnnxExportTests
     [InlineData("ae_32d", "conv")]
     [InlineData("vae_32d", "conv", "--conv-channels 16,24 --hidden-dims 40,20", "vae_32d-conv-ch16.24-h40.20")]
     [InlineData("vae_2l", null)]
+    [InlineData("vae_2d", null, "--activation tanh", "vae_2d-tanh")]
     public async Task OnnxRuntimeGivesTheTorchSharpOutputsWithin1e5(string preset, string? arch, string? widths = null, string? runName = null)
     {
         using var dir = new TempDir();

@@ -15,9 +15,9 @@ public sealed class LayerChain : Module<Tensor, Tensor>
         for (int i = 0; i < _layers.Length; i++) register_module($"{i}", _layers[i]);
     }
 
-    /// <remarks>A ReLU is applied in place (its input is always the previous layer's fresh output, which neither a
-    /// linear nor a convolution layer needs for its backward pass): one pass over the activations and one tensor
-    /// fewer per layer, the same values.</remarks>
+    /// <remarks>A ReLU or a tanh is applied in place (its input is always the previous layer's fresh output, which
+    /// neither a linear nor a convolution layer needs for its backward pass, and each one's own backward reads its
+    /// output): one pass over the activations and one tensor fewer per layer, the same values.</remarks>
     public override Tensor forward(Tensor x)
     {
         var result = _layers[0].call(x);
@@ -26,6 +26,11 @@ public sealed class LayerChain : Module<Tensor, Tensor>
             if (_layers[i] is TorchSharp.Modules.ReLU)
             {
                 result.relu_();
+                continue;
+            }
+            if (_layers[i] is TorchSharp.Modules.Tanh)
+            {
+                result.tanh_();
                 continue;
             }
             var next = _layers[i].call(result);
@@ -45,6 +50,7 @@ public sealed class LayerChain : Module<Tensor, Tensor>
             {
                 TorchSharp.Modules.Linear linear => nn.functional.linear(result, linear.weight!.detach(), linear.bias?.detach()),
                 TorchSharp.Modules.ReLU => nn.functional.relu(result),
+                TorchSharp.Modules.Tanh => result.tanh(),
                 _ => throw new InvalidOperationException($"{layer.GetType().Name}: only linear and ReLU layers run at fixed weights"),
             };
         return result;
@@ -58,9 +64,9 @@ public sealed class LayerChain : Module<Tensor, Tensor>
         .Where(parts => parts.Length == 2 && parts[1] == "weight" && int.TryParse(parts[0], out _))
         .Select(parts => int.Parse(parts[0], System.Globalization.CultureInfo.InvariantCulture)).Order().ToList();
 
-    /// <summary>Linear layers of the given widths with ReLU between them; with <paramref name="reluAfterLast"/> also
-    /// after the last one.</summary>
-    public static List<Module<Tensor, Tensor>> Mlp(int inputs, IEnumerable<int> widths, bool reluAfterLast = false)
+    /// <summary>Linear layers of the given widths with ReLU (or <paramref name="activation"/>) between them; with
+    /// <paramref name="reluAfterLast"/> also after the last one.</summary>
+    public static List<Module<Tensor, Tensor>> Mlp(int inputs, IEnumerable<int> widths, bool reluAfterLast = false, Activation activation = Activation.Relu)
     {
         var layers = new List<Module<Tensor, Tensor>>();
         var list = widths.ToList();
@@ -68,7 +74,7 @@ public sealed class LayerChain : Module<Tensor, Tensor>
         for (int i = 0; i < list.Count; i++)
         {
             layers.Add(Linear(width, list[i]));
-            if (i < list.Count - 1 || reluAfterLast) layers.Add(ReLU());
+            if (i < list.Count - 1 || reluAfterLast) layers.Add(activation == Activation.Tanh ? Tanh() : ReLU());
             width = list[i];
         }
         return layers;

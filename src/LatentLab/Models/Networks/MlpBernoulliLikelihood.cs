@@ -34,7 +34,7 @@ public static unsafe class MlpBernoulliLikelihood
     /// wanted.</summary>
     public static bool Applies(Autoencoder model) =>
         !is_grad_enabled() && model.Config.Arch == Architecture.Mlp && model.ComputeType is ScalarType.Float32 or ScalarType.BFloat16
-        && model.Config.Recon == ReconstructionLoss.Bce && model.Config.TopLatentDim == 0;
+        && model.Config.Recon == ReconstructionLoss.Bce && model.Config.TopLatentDim == 0 && model.Config.Activation == Activation.Relu;
 
     /// <summary>The decoder's layers (weight [out, in], bias [out]) in order.</summary>
     static List<(Tensor Weight, Tensor Bias)> Layers(Autoencoder model)

@@ -13,7 +13,7 @@ public sealed class MlpDecoder : Module<Tensor, Tensor>
     public MlpDecoder(ModelConfig config) : base(nameof(MlpDecoder))
     {
         _image = config.Image;
-        _layers = new LayerChain("layers", LayerChain.Mlp(config.DecoderLatentDim, [.. config.HiddenDims.Reverse(), config.InputDim]));
+        _layers = new LayerChain("layers", LayerChain.Mlp(config.DecoderLatentDim, [.. config.HiddenDims.Reverse(), config.InputDim], activation: config.Activation));
         foreach (var (name, child) in _layers.named_children()) register_module(name, child);
     }
 

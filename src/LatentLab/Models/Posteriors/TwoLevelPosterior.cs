@@ -10,6 +10,7 @@ namespace LatentLab.Models.Posteriors;
 public sealed class TwoLevelFamily : PosteriorFamily
 {
     readonly LayerChain net;
+    readonly string unit;
 
     public int Bottom { get; }
     public int Top { get; }
@@ -18,7 +19,8 @@ public sealed class TwoLevelFamily : PosteriorFamily
     {
         Bottom = config.DecoderLatentDim;
         Top = config.TopLatentDim;
-        net = new LayerChain("net", LayerChain.Mlp(Bottom, [.. config.TopHiddenDims!, 2 * Top]));
+        unit = config.Activation == Activation.Tanh ? "tanh" : "ReLU";
+        net = new LayerChain("net", LayerChain.Mlp(Bottom, [.. config.TopHiddenDims!, 2 * Top], activation: config.Activation));
         RegisterComponents();
     }
 
@@ -34,8 +36,8 @@ public sealed class TwoLevelFamily : PosteriorFamily
 
     public override (IReadOnlyList<(string Name, Tensor Tensor)> Tensors, string HowToSample) Portable() =>
         (ConditionalGaussian.Tensors(net),
-         $"Two stochastic layers. z1 = mean + exp(log_variance / 2) * eps1 ({Bottom} values); then h = z1 through net.0, ReLU, net.2, " +
-         $"ReLU, ... (weight [out, in], y = W x + b), the last layer giving {2 * Top} values: the mean and the log-variance of z2; " +
+         $"Two stochastic layers. z1 = mean + exp(log_variance / 2) * eps1 ({Bottom} values); then h = z1 through net.0, {unit}, net.2, " +
+         $"{unit}, ... (weight [out, in], y = W x + b), the last layer giving {2 * Top} values: the mean and the log-variance of z2; " +
          "z2 = mean2 + exp(log_variance2 / 2) * eps2. The code is [z1, z2]; log q = log N(z1) + log N(z2); the decoder reads z1");
 }
 

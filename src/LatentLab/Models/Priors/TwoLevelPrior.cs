@@ -14,13 +14,15 @@ public sealed class TwoLevelPrior : Prior
     readonly LayerChain net;
     readonly Prior top;
     readonly int bottom, topDim;
+    readonly string unit;
 
     /// <param name="topPosterior">q(z2 | z1 = mu1(x)) of images x: the components of a VampPrior on the top layer.</param>
     public TwoLevelPrior(ModelConfig config, Func<Tensor, Posteriors.DiagonalGaussianPosterior> topPosterior) : base("prior")
     {
         bottom = config.DecoderLatentDim;
         topDim = config.TopLatentDim;
-        net = new LayerChain("net", LayerChain.Mlp(topDim, [.. config.TopHiddenDims!.Reverse(), 2 * bottom]));
+        unit = config.Activation == Activation.Tanh ? "tanh" : "ReLU";
+        net = new LayerChain("net", LayerChain.Mlp(topDim, [.. config.TopHiddenDims!.Reverse(), 2 * bottom], activation: config.Activation));
         top = config.Prior == PriorRegistry.Standard ? new StandardNormalPrior(topDim)
             : config.Prior == "vamp" ? new VampPrior(config, topPosterior)
             : throw new LatentLabException($"a two-level VAE takes --prior standard or vamp (on its top layer), got '{config.Prior}'");
@@ -63,7 +65,7 @@ public sealed class TwoLevelPrior : Prior
 
     public override (IReadOnlyList<(string Name, Tensor Tensor)> Tensors, string HowToSample) Portable()
     {
-        string lower = $"h = z2 through net.0, ReLU, net.2, ReLU, ... (weight [out, in], y = W x + b), the last layer " +
+        string lower = $"h = z2 through net.0, {unit}, net.2, {unit}, ... (weight [out, in], y = W x + b), the last layer " +
                        $"giving {2 * bottom} values: the mean and the log-variance of z1; z1 = mean + exp(log_variance / 2) * eps. decoder.onnx reads z1";
         if (top is not VampPrior vamp)
             return (Posteriors.ConditionalGaussian.Tensors(net), $"z2 ~ N(0, I) ({topDim} values); " + lower);

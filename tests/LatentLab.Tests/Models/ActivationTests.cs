@@ -1,0 +1,74 @@
+using LatentLab.Models;
+using LatentLab.Models.Vae;
+using LatentLab.Training;
+using static TorchSharp.torch;
+
+namespace LatentLab.Tests.Models;
+
+/// <summary><c>--activation tanh</c> (Burda et al. 2015's units): every fully connected layer of the model uses it, the
+/// encoder computes what the arithmetic says, the hand-written step declines it, and the choice names the run.</summary>
+public class ActivationTests
+{
+    [Fact]
+    public void ATanhModelHasTanhBetweenEveryPairOfLayers()
+    {
+        var config = ModelRegistry.Get("vae_2l").WithOverrides(activation: Activation.Tanh);
+        Assert.Equal("vae_2l-tanh", config.Name);
+        manual_seed(1);
+        using var model = new VariationalAutoencoder(config);
+        var units = model.modules().Distinct().ToList();   // the MLPs register their layers under the chain and themselves
+        Assert.DoesNotContain(units, m => m is TorchSharp.Modules.ReLU);
+        // Two between the three layers of each network: encoder, decoder, q(z2|z1), p(z1|z2).
+        Assert.Equal(8, units.Count(m => m is TorchSharp.Modules.Tanh));
+        Assert.Equal("tanh units", FusedMlpStep.Supports(model));
+        Assert.Null(FusedMlpStep.Supports(Autoencoder.Create(ModelRegistry.Get("vae_32d"))));
+    }
+
+    [Fact]
+    public void TheEncoderComputesTanhOfEachLayer()
+    {
+        manual_seed(2);
+        using var model = new VariationalAutoencoder(ModelRegistry.Get("vae_32d").WithOverrides(activation: Activation.Tanh));
+        using var data = Fixtures.MnistSlice();
+        using var noGrad = no_grad();
+        var x = data.TestImages.narrow(0, 0, 16);
+        var p = model.named_parameters().ToDictionary(n => n.name, n => (Tensor)n.parameter);
+        // By hand, in float64: h = tanh(W h + b) twice, then the last layer without a nonlinearity.
+        var h = x.flatten(1).to(ScalarType.Float64);
+        foreach (int i in new[] { 0, 2 }) h = (h.matmul(p[$"encoder.{i}.weight"].to(ScalarType.Float64).t()) + p[$"encoder.{i}.bias"].to(ScalarType.Float64)).tanh();
+        var expected = h.matmul(p["encoder.4.weight"].to(ScalarType.Float64).t()) + p["encoder.4.bias"].to(ScalarType.Float64);
+        var q = (LatentLab.Models.Posteriors.DiagonalGaussianPosterior)model.Encode(x);
+        var actual = cat([q.Mu, q.LogVar], 1).to(ScalarType.Float64);
+        // float32 products of 784 and 512 terms of size < 1 against float64: 1e-4 is a hundred times their rounding.
+        Assert.True((actual - expected).abs().max().item<double>() < 1e-4);
+        // With ReLU the same weights give other outputs: the choice is not ignored.
+        var relu = x.flatten(1).to(ScalarType.Float64);
+        foreach (int i in new[] { 0, 2 }) relu = (relu.matmul(p[$"encoder.{i}.weight"].to(ScalarType.Float64).t()) + p[$"encoder.{i}.bias"].to(ScalarType.Float64)).relu();
+        var other = relu.matmul(p["encoder.4.weight"].to(ScalarType.Float64).t()) + p["encoder.4.bias"].to(ScalarType.Float64);
+        Assert.True((actual - other).abs().max().item<double>() > 1e-2);
+    }
+
+    [Fact]
+    public void TheFixedWeightPassMatchesTheModulesOwnWithTanh()
+    {
+        manual_seed(3);
+        using var model = new VariationalAutoencoder(ModelRegistry.Get("vae_2l").WithOverrides(activation: Activation.Tanh));
+        var family = (LatentLab.Models.Posteriors.TwoLevelFamily)model.PosteriorFamily!;
+        using var z1 = randn(7, family.Bottom);
+        var (mu, logVar) = family.Upper(z1);
+        var (muFixed, logVarFixed) = family.UpperAtFixedWeights(z1);
+        Assert.Equal(0.0, (mu - muFixed).abs().max().item<float>(), 6);
+        Assert.Equal(0.0, (logVar - logVarFixed).abs().max().item<float>(), 6);
+    }
+
+    [Theory]
+    [InlineData(new[] { "--model", "vae_2d", "--activation", "sigmoid" }, "--activation must be relu or tanh")]
+    [InlineData(new[] { "--model", "vae_2d", "--arch", "conv", "--activation", "tanh" }, "--activation tanh is for the fully connected models")]
+    public async Task BadActivationsAreRefused(string[] args, string expected)
+    {
+        using var dir = new TempDir();
+        var (exit, _, error) = await LatentCommand.RunAsync(["train", .. args, "--epochs", "1", "--data-dir", Fixtures.MnistSliceFolder, "--out", dir.Path]);
+        Assert.Equal(2, exit);
+        Assert.Contains(expected, error);
+    }
+}
