@@ -11,7 +11,7 @@ public static class ModelRegistry
         new("ae_2d", ModelKind.Ae, 2, PaperHidden),
         new("vae_32d", ModelKind.Vae, 32, PaperHidden),
         new("ae_32d", ModelKind.Ae, 32, PaperHidden),
-        // Burda et al. 2015's two stochastic layers: x - 200 - 200 - z1 (100) - 100 - 100 - z2 (50), ReLU where they used tanh.
+        // Burda et al. 2015's two stochastic layers: x - 200 - 200 - z1 (100) - 100 - 100 - z2 (50), ReLU where they used tanh (--activation tanh gives theirs: vae_2l-tanh).
         new("vae_2l", ModelKind.Vae, 150, [200, 200]) { TopLatentDim = 50, TopHiddenDims = [100, 100] },
     ];
 
