@@ -34,6 +34,10 @@ public class CliTests
     [Fact] public void UnknownDataset() => AssertOneLineError(Run("train", "--model", "vae_2d", "--dataset", "cifar"), "unknown dataset 'cifar'");
     [Fact] public void BadReconstructionLoss() => AssertOneLineError(Run("train", "--model", "ae_2d", "--recon", "l1"), "--recon must be bce or mse");
     [Fact] public void BadConvChannels() => AssertOneLineError(Run("train", "--model", "vae_32d", "--arch", "conv", "--conv-channels", "64,x"), "--conv-channels must be positive whole numbers");
+    [Fact] public void UnknownActivation() => AssertOneLineError(Run("train", "--model", "vae_2d", "--activation", "sigmoid"), "--activation must be relu or tanh");
+    [Fact] public void TanhOnAConvModel() => AssertOneLineError(Run("train", "--model", "vae_2d", "--arch", "conv", "--activation", "tanh"), "--activation tanh is for the fully connected models");
+    [Fact] public void TanhOnTheBenchmarksConvRow() => AssertOneLineError(Run("benchmark", "--quick", "--activation", "tanh"), "vae_32d-conv keeps its ReLU");
+    [Fact] public void DregWithAFlow() => AssertOneLineError(Run("train", "--model", "vae_2d", "--objective", "iwae-dreg", "--posterior", "iaf"), "iwae-dreg needs");
     [Fact] public void ConvChannelsWithoutConv() => AssertOneLineError(Run("train", "--model", "vae_32d", "--conv-channels", "64,128"), "--conv-channels needs --arch conv");
     [Fact] public void ZeroHiddenWidth() => AssertOneLineError(Run("train", "--model", "vae_32d", "--hidden-dims", "512,0"), "--hidden-dims");
     [Fact] public void VampPriorWithNoComponents() => AssertOneLineError(Run("train", "--model", "vae_32d", "--prior", "vamp", "--prior-components", "0"), "--prior-components must be between 1 and");
