@@ -62,3 +62,32 @@ public class ActivationTests
         Assert.Equal(0.0, (logVar - logVarFixed).abs().max().item<float>(), 6);
     }
 }
+
+/// <summary>The in-place tanh of <see cref="LatentLab.Models.Networks.LayerChain"/> back-propagates as the out-of-place one.</summary>
+public class TanhChainGradientTests
+{
+    [Fact]
+    public void TheChainsGradientsAreTheOutOfPlaceOnes()
+    {
+        manual_seed(4);
+        using var chain = new LatentLab.Models.Networks.LayerChain("t", LatentLab.Models.Networks.LayerChain.Mlp(6, [5, 4, 3], activation: Activation.Tanh));
+        using var x = randn(8, 6);
+        using var target = randn(8, 3);
+        (chain.call(x) - target).square().sum().backward();
+        var inPlace = chain.parameters().Select(p => p.grad!.clone()).ToList();
+        foreach (var p in chain.parameters()) p.grad!.zero_();
+        var linears = chain.modules().OfType<TorchSharp.Modules.Linear>().Distinct().ToList();
+        var h = x;
+        for (int i = 0; i < linears.Count; i++)
+        {
+            h = nn.functional.linear(h, linears[i].weight!, linears[i].bias);
+            if (i < linears.Count - 1) h = h.tanh();
+        }
+        (h - target).square().sum().backward();
+        var outOfPlace = chain.parameters().Select(p => p.grad!.clone()).ToList();
+        Assert.Equal(6, inPlace.Count);
+        for (int i = 0; i < inPlace.Count; i++)
+            Assert.True((inPlace[i] - outOfPlace[i]).abs().max().item<float>() < 1e-5, $"parameter {i}: the in-place tanh back-propagates otherwise");
+        Assert.True(inPlace.All(g => g.abs().sum().item<float>() > 0));
+    }
+}
