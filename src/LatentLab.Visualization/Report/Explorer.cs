@@ -40,7 +40,7 @@ public sealed record ExplorerModel(string Name, IReadOnlyList<ExplorerLayer> Lay
         var parameters = model.named_parameters().Where(p => p.name.StartsWith("decoder.", StringComparison.Ordinal))
             .ToDictionary(p => p.name["decoder.".Length..], p => p.parameter);
         var config = model.Config;
-        string unit = config.Activation == Activation.Tanh ? "tanh" : "relu";
+        string unit = config.Activation.Name();
         List<ExplorerLayer> Chain(string prefix, string kind, bool reluAfterLast)
         {
             var indices = LayerChain.Positions(parameters.Keys, prefix);

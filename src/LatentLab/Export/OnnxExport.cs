@@ -25,8 +25,8 @@ public static class OnnxExport
     public const int Opset = 21;
     const long IrVersion = 10;
 
-    /// <summary>The ONNX operator of an MLP's nonlinearity.</summary>
-    static string Unit(ModelConfig config) => config.Activation == Activation.Tanh ? "Tanh" : "Relu";
+    /// <summary>The ONNX operator of an MLP's nonlinearity: the enum's own name.</summary>
+    static string Unit(ModelConfig config) => config.Activation.ToString();
 
     public static OnnxFiles Write(Autoencoder model, string folder)
     {

@@ -13,8 +13,18 @@ public enum ReconstructionLoss { Bce, Mse }
 /// strided convolutions down and transposed convolutions up (<see cref="Networks.ConvEncoder"/>).</summary>
 public enum Architecture { Mlp, Conv }
 
-/// <summary>The nonlinearity between an MLP's layers: ReLU (the paper's), or tanh (Burda et al. 2015's networks).</summary>
+/// <summary>The nonlinearity between an MLP's layers: ReLU (the paper's), or tanh (Burda et al. 2015's networks). The
+/// names are ONNX's operators; lower-cased, the command line's, config.json's and the report's.</summary>
 public enum Activation { Relu, Tanh }
+
+public static class ActivationNames
+{
+    /// <summary>"relu" or "tanh": as <c>--activation</c>, config.json and the run folder's suffix write it.</summary>
+    public static string Name(this Activation activation) => activation.ToString().ToLowerInvariant();
+
+    /// <summary>"ReLU" or "tanh", for sentences.</summary>
+    public static string Label(this Activation activation) => activation == Activation.Relu ? "ReLU" : activation.Name();
+}
 
 /// <summary>What defines a model's architecture and loss. Immutable; validated once; saved beside every checkpoint.</summary>
 /// <param name="HiddenDims">Fully connected hidden widths of the encoder; the decoder mirrors them. For a conv model,
@@ -46,7 +56,7 @@ public sealed record ModelConfig(
     [JsonInclude, JsonPropertyName("activation"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     string? ActivationInFile
     {
-        get => Activation == Activation.Relu ? null : "tanh";
+        get => Activation == Activation.Relu ? null : Activation.Name();
         init => Activation = value switch
         {
             null or "relu" => Activation.Relu,
@@ -276,7 +286,7 @@ public sealed record ModelConfig(
         if (gamma is { } g && !g.Equals(Gamma)) name += $"-gamma{g.ToString(System.Globalization.CultureInfo.InvariantCulture)}";
         if (iwaeSamples is { } k && k != IwaeSamples) name += $"-iwae{k}";
         if (dreg is { } dr && dr != Dreg) name += dr ? "-dreg" : "-score";
-        if (activation is { } act && act != Activation) name += $"-{act.ToString().ToLowerInvariant()}";
+        if (activation is { } act && act != Activation) name += $"-{act.Name()}";
         string newPrior = prior ?? Prior;
         int components = newPrior == Prior && priorComponents is null ? PriorComponents
             : priorComponents ?? Priors.PriorRegistry.Get(newPrior).DefaultComponents;

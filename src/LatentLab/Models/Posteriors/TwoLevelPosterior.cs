@@ -19,7 +19,7 @@ public sealed class TwoLevelFamily : PosteriorFamily
     {
         Bottom = config.DecoderLatentDim;
         Top = config.TopLatentDim;
-        unit = config.Activation == Activation.Tanh ? "tanh" : "ReLU";
+        unit = config.Activation.Label();
         net = new LayerChain("net", LayerChain.Mlp(Bottom, [.. config.TopHiddenDims!, 2 * Top], activation: config.Activation));
         RegisterComponents();
     }

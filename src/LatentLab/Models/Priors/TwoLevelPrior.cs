@@ -21,7 +21,7 @@ public sealed class TwoLevelPrior : Prior
     {
         bottom = config.DecoderLatentDim;
         topDim = config.TopLatentDim;
-        unit = config.Activation == Activation.Tanh ? "tanh" : "ReLU";
+        unit = config.Activation.Label();
         net = new LayerChain("net", LayerChain.Mlp(topDim, [.. config.TopHiddenDims!.Reverse(), 2 * bottom], activation: config.Activation));
         top = config.Prior == PriorRegistry.Standard ? new StandardNormalPrior(topDim)
             : config.Prior == "vamp" ? new VampPrior(config, topPosterior)
