@@ -137,7 +137,7 @@ public static class BenchmarkCommand
         using var test = testSize is { } t && t < data.TestCount ? binarizedTest.narrow(0, 0, t) : binarizedTest.alias();
         console.Out.MarkupLineInterpolated($"benchmark{(quick ? " (quick)" : "")}: {string.Join(", ", rows.Select(r => r.Name))} on dynamically binarized MNIST, log p(x) on {test.shape[0]:N0} test images binarized once, {threads} {(threads == 1 ? "thread" : "threads")}; results in {folder}");
 
-        var results = new List<(Row Row, int EpochsTrained, double TrainSeconds, double TestElbo, LikelihoodResult Likelihood, Evaluation.PlaneLikelihood? Exact)>();
+        var results = new List<(Row Row, string Folder, Runtime.Precision Precision, int EpochsTrained, double TrainSeconds, double TestElbo, LikelihoodResult Likelihood, Evaluation.PlaneLikelihood? Exact)>();
         foreach (var row in rows)
         {
             var config = row.Model.ForImages(data.Shape);
@@ -192,7 +192,7 @@ public static class BenchmarkCommand
             }
             // The last epoch's test loss is the negative ELBO on the same binarized test images (one draw per image):
             // its distance to the estimate is what the posterior misses (KL(q || p(z|x)), up to the estimate's own gap).
-            results.Add((row, trainer.History.Count, trainer.History.Sum(h => h.Seconds), -trainer.History[^1].TestLoss, likelihood, exact));
+            results.Add((row, Path.GetFileName(run.Root), precision, trainer.History.Count, trainer.History.Sum(h => h.Seconds), -trainer.History[^1].TestLoss, likelihood, exact));
         }
 
         var table = Markdown(results, quick);
@@ -201,6 +201,16 @@ public static class BenchmarkCommand
         {
             row = r.Row.Name,
             model = r.Row.Model.Name,
+            // The whole recipe, so that a row read without its command says how it was made: the run folder's name
+            // (the model's and the recipe's suffixes) and what the name leaves out.
+            folder = r.Folder,
+            objective = r.Row.Model.IwaeSamples > 1 ? (r.Row.Model.Dreg ? "iwae-dreg" : "iwae") : "elbo",
+            train_k = r.Row.Model.IwaeSamples,
+            lr_schedule = schedule == LrSchedule.Cosine ? "cosine" : "constant",
+            kl_warmup_epochs = Math.Min(warmup, r.Row.Epochs),
+            precision = r.Precision.Name(),
+            threads,
+            cpu = Runtime.Cpu.Current.ToString(),
             epochs = r.EpochsTrained,
             train_seconds = r.TrainSeconds,
             test_elbo = r.TestElbo,
@@ -227,7 +237,7 @@ public static class BenchmarkCommand
 
     /// <summary>benchmark.md: per row our figure (with its standard error, k, images, epochs and wall time) and each
     /// published figure with its source and the difference, in the published figure's own metric.</summary>
-    static string Markdown(IReadOnlyList<(Row Row, int EpochsTrained, double TrainSeconds, double TestElbo, LikelihoodResult Likelihood, Evaluation.PlaneLikelihood? Exact)> results, bool quick)
+    static string Markdown(IReadOnlyList<(Row Row, string Folder, Runtime.Precision Precision, int EpochsTrained, double TrainSeconds, double TestElbo, LikelihoodResult Likelihood, Evaluation.PlaneLikelihood? Exact)> results, bool quick)
     {
         static string F(double v) => v.ToString("0.00", CultureInfo.InvariantCulture);
         var md = new StringBuilder();
@@ -241,7 +251,7 @@ public static class BenchmarkCommand
         md.AppendLine();
         md.AppendLine("| our model | ours | exact | test ELBO | k | test images | epochs | training | estimate | published | published figure | difference | source |");
         md.AppendLine("|---|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|---|");
-        foreach (var (row, epochs, trainSeconds, elbo, l, exact) in results)
+        foreach (var (row, _, _, epochs, trainSeconds, elbo, l, exact) in results)
         {
             var published = row.Published;
             string Ours(string metric) => metric == "log_px" ? $"log p(x) {F(l.LogPx)} ± {F(l.StandardError)}" : $"NLL {F(-l.LogPx)} ± {F(l.StandardError)}";

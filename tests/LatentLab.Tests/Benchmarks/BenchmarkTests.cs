@@ -133,13 +133,26 @@ public class BenchmarkTests
 
         // The VampPrior on the top layer, trained on the importance-weighted bound: beside the VampPrior paper's hierarchical VAE.
         (exit, _, error) = await LatentCommand.RunAsync(["benchmark", "--quick", "--precision", "fp32", "--models", "vae_2l", "--prior", "vamp", "--prior-components", "5",
-            "--objective", "iwae", "--train-k", "2", "--k", "4", "--test-size", "20", "--data-dir", Fixtures.MnistSliceFolder, "--out", dir.Path]);
+            "--objective", "iwae", "--train-k", "2", "--lr-schedule", "cosine", "--kl-warmup", "3", "--k", "4", "--test-size", "20",
+            "--data-dir", Fixtures.MnistSliceFolder, "--out", dir.Path]);
         Assert.True(exit == 0, error);
         table = File.ReadAllText(dir["benchmark/benchmark.md"]);
         Assert.Contains("| vae_2l-iwae2-vamp5 | NLL ", table);
         Assert.Contains("83.19", table);
-        model = System.Text.Json.JsonDocument.Parse(File.ReadAllText(dir["benchmark/vae_2l-iwae2-vamp5/config.json"])).RootElement.GetProperty("model");
+        // The warm-up is cut to the row's one epoch, and the run folder is named after the whole recipe.
+        model = System.Text.Json.JsonDocument.Parse(File.ReadAllText(dir["benchmark/vae_2l-iwae2-vamp5-cosine-warmup1/config.json"])).RootElement.GetProperty("model");
         Assert.Equal(2, model.GetProperty("iwae_samples").GetInt32());
+        // benchmark.json says the recipe beside the figures: a row read without its command still says how it was made.
+        var row = System.Text.Json.JsonDocument.Parse(File.ReadAllText(dir["benchmark/benchmark.json"])).RootElement.EnumerateArray().Single();
+        Assert.Equal("vae_2l-iwae2-vamp5", row.GetProperty("model").GetString());
+        Assert.Equal("vae_2l-iwae2-vamp5-cosine-warmup1", row.GetProperty("folder").GetString());
+        Assert.Equal("iwae", row.GetProperty("objective").GetString());
+        Assert.Equal(2, row.GetProperty("train_k").GetInt32());
+        Assert.Equal("cosine", row.GetProperty("lr_schedule").GetString());
+        Assert.Equal(1, row.GetProperty("kl_warmup_epochs").GetInt32());
+        Assert.Equal("fp32", row.GetProperty("precision").GetString());
+        Assert.Equal(LatentLab.Runtime.Cpu.Current.ToString(), row.GetProperty("cpu").GetString());
+        Assert.True(row.GetProperty("threads").GetInt32() >= 1);
 
         (exit, _, error) = await LatentCommand.RunAsync(["benchmark", "--quick", "--models", "vae_2l", "--prior", "mog", "--out", dir.Path]);
         Assert.Equal(2, exit);
