@@ -68,6 +68,17 @@ public sealed partial class FusedMlpStep : IDisposable
     readonly bool _bf16;
     readonly int _latent;
     readonly Dictionary<long, Buffers> _buffers = [];
+    long _productTicks;
+
+    /// <summary>Whether steps time their matrix products (<see cref="ProductSeconds"/>); off unless a profile asks.</summary>
+    public bool TimeProducts { get; set; }
+
+    /// <summary>Seconds the steps spent in libtorch's matrix products since <see cref="TimeProducts"/> was set: with the
+    /// step's own time, what the passes between them and each call's overhead cost (the bench's profile prints both).</summary>
+    public double ProductSeconds => (double)_productTicks / System.Diagnostics.Stopwatch.Frequency;
+
+    /// <summary>Zeroes <see cref="ProductSeconds"/>.</summary>
+    public void ResetProductTime() => _productTicks = 0;
 
     /// <summary>Null when the hand-written step computes <paramref name="model"/>'s loss as autograd does; else why not.</summary>
     public static string? Supports(Autoencoder model)
@@ -178,7 +189,9 @@ public sealed partial class FusedMlpStep : IDisposable
         // In place: TorchSharp returns the same Tensor objects, which must not be disposed here.
         h.copy_(layer.Bias);
         using var weight = layer.Weight.t();
+        long start = TimeProducts ? System.Diagnostics.Stopwatch.GetTimestamp() : 0;
         h.addmm_(input, weight, beta: 1, alpha: 1);
+        if (TimeProducts) _productTicks += System.Diagnostics.Stopwatch.GetTimestamp() - start;
         if (relu) h.relu_();
     }
 
@@ -186,7 +199,7 @@ public sealed partial class FusedMlpStep : IDisposable
     /// each weight's gradient, then the gradient of the layer's input (masked by the ReLU that made it, with that
     /// layer's bias gradient); the chain's own input's gradient into <paramref name="inputGrad"/> unless null.
     /// In mixed precision (<paramref name="sums"/> given) the bias gradients are summed in float32 there and rounded.</summary>
-    static void Backward(Layer[] layers, Tensor[] outputs, Tensor[] grads, Tensor input, Tensor? inputGrad, Tensor? sums)
+    void Backward(Layer[] layers, Tensor[] outputs, Tensor[] grads, Tensor input, Tensor? inputGrad, Tensor? sums)
     {
         for (int i = layers.Length - 1; i >= 0; i--)
         {
@@ -202,12 +215,14 @@ public sealed partial class FusedMlpStep : IDisposable
     }
 
     /// <summary>result = first · second (either operand transposed as a view), written into result's memory.</summary>
-    static void Product(Tensor result, Tensor first, Tensor second, bool transposeFirst = false, bool transposeSecond = false)
+    void Product(Tensor result, Tensor first, Tensor second, bool transposeFirst = false, bool transposeSecond = false)
     {
         using var a = transposeFirst ? first.t() : first.alias();
         using var b = transposeSecond ? second.t() : second.alias();
+        long start = TimeProducts ? System.Diagnostics.Stopwatch.GetTimestamp() : 0;
         // In place: TorchSharp returns the same Tensor object, which must not be disposed here.
         result.addmm_(a, b, beta: 0, alpha: 1);
+        if (TimeProducts) _productTicks += System.Diagnostics.Stopwatch.GetTimestamp() - start;
     }
 
     Buffers BuffersFor(long rows)

@@ -256,6 +256,35 @@ public class FusedMlpStepTests
     [InlineData("ae_32d")]
     public void TwentyMixedStepsOnTheirOwnReachTheTwinsWeights(string name) => FreeRuns(name, mixed: true);
 
+    /// <summary>The bench's profile times the products inside the step: timing changes no value, the clock runs only
+    /// when asked, and it counts a part of the step's own time.</summary>
+    [Fact]
+    public void TimingItsProductsChangesNothingAndCountsOnlyThem()
+    {
+        var config = ModelRegistry.Get("vae_32d");
+        var plain = FreshPath(config, 11, mixed: false);
+        var timed = FreshPath(config, 11, mixed: false);
+        using var plainStep = new FusedMlpStep(plain.Computing);
+        using var timedStep = new FusedMlpStep(timed.Computing) { TimeProducts = true };
+        using var data = Fixtures.MnistSlice();
+        using var x = data.TrainImages.narrow(0, 0, 64).contiguous();
+        double plainLoss, timedLoss;
+        using (var rng = new Generator(3)) plainLoss = plainStep.Step(x, rng, 1.0);
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        using (var rng = new Generator(3)) timedLoss = timedStep.Step(x, rng, 1.0);
+        double stepSeconds = clock.Elapsed.TotalSeconds;
+
+        Assert.Equal(plainLoss, timedLoss);
+        foreach (var (a, b) in plain.Computing.parameters().Zip(timed.Computing.parameters()))
+            Assert.True(a.grad!.equal(b.grad!).all().item<bool>(), "timing the products changed a gradient");
+        Assert.Equal(0, plainStep.ProductSeconds);
+        Assert.InRange(timedStep.ProductSeconds, double.Epsilon, stepSeconds);
+        timedStep.ResetProductTime();
+        Assert.Equal(0, timedStep.ProductSeconds);
+        Dispose(plain);
+        Dispose(timed);
+    }
+
     [Fact]
     public void TakesOnlyTheModelsWhoseLossItWritesOut()
     {
