@@ -236,7 +236,10 @@ sealed class EpochClock : IProgress<TrainingProgress>
 /// <summary>The matrix products of one training step of a preset, timed alone: the step's hardware floor.</summary>
 static class Roofline
 {
-    public sealed record Result(double FlopPerStep, double SecondsPerStep, double ForwardFlopPerStep);
+    /// <param name="SecondsPerStep">The fastest repetition of the step's products: the roofline.</param>
+    /// <param name="MedianSecondsPerStep">Their median repetition: the rate the products run at most of the time, which is
+    /// what they meet inside a training step (bench/README.md, "the roofline's best repetition").</param>
+    public sealed record Result(double FlopPerStep, double SecondsPerStep, double ForwardFlopPerStep, double MedianSecondsPerStep);
 
     public static Result Measure(ModelConfig config, int batch, int repeats, ScalarType type = ScalarType.Float32)
     {
@@ -280,7 +283,8 @@ static class Roofline
         }
         foreach (var (a, b) in products) { a.Dispose(); b.Dispose(); }
         // The fastest repetition: a roofline is the machine's best case, and on a shared machine noise only adds time.
-        return new Result(flop, times.Min(), forwardFlop);
+        times.Sort();
+        return new Result(flop, times[0], forwardFlop, times[times.Count / 2]);
     }
 }
 
@@ -315,7 +319,7 @@ static class StepProfile
         }
         var gemm = Roofline.Measure(config, batchSize, repeats: 150, precision.ScalarType());
         double gemmEpoch = gemm.SecondsPerStep * steps;
-        if (FusedMlpStep.Supports(model) is null) PrintFused(config, data, batchSize, steps, gemmEpoch, precision);
+        if (FusedMlpStep.Supports(model) is null) PrintFused(config, data, batchSize, steps, gemmEpoch, gemm.MedianSecondsPerStep * steps, precision);
         Console.WriteLine($"profile of {steps} {config.Name} {precision.Name()} steps (autograd) ({total.Elapsed.TotalSeconds:F2} s): batch indexing {batches:F2} s, " +
                           $"forward + loss {forward:F2} s, backward {backward:F2} s, Adam {optimizer:F2} s; " +
                           $"the step's matrix products alone: {gemmEpoch:F2} s (forward {gemmEpoch * gemm.ForwardFlopPerStep / gemm.FlopPerStep:F2} s, " +
@@ -324,7 +328,7 @@ static class StepProfile
 
     /// <summary>The same epoch of steps through the hand-written step (<see cref="FusedMlpStep"/>): forward, loss and
     /// backward are one call, timed together.</summary>
-    static void PrintFused(ModelConfig config, Dataset data, int batchSize, int steps, double gemmEpoch, Precision precision)
+    static void PrintFused(ModelConfig config, Dataset data, int batchSize, int steps, double gemmEpoch, double medianGemmEpoch, Precision precision)
     {
         manual_seed(0);
         using var master = Autoencoder.Create(config);
@@ -349,7 +353,8 @@ static class StepProfile
         // The products as the step met them (its caches after Adam's pass, its buffers, each call's overhead) beside the
         // roofline's best repetition: what is left of forward, loss and backward is the C# passes and the calls between.
         Console.WriteLine($"profile of {steps} {config.Name} {precision.Name()} steps (hand-written, {total.Elapsed.TotalSeconds:F2} s): batch indexing {batches:F2} s, " +
-                          $"forward, loss and backward {pass:F2} s (matrix products {step.ProductSeconds:F2} s timed in the step, {gemmEpoch:F2} s at the roofline's rate; " +
+                          $"forward, loss and backward {pass:F2} s (matrix products {step.ProductSeconds:F2} s timed in the step, {gemmEpoch:F2} s at the roofline's rate, " +
+                          $"{medianGemmEpoch:F2} s at its median repetition's; " +
                           $"the rest {pass - step.ProductSeconds:F2} s), Adam {optimizer:F2} s");
     }
 }
