@@ -75,7 +75,11 @@ public class TanhChainGradientTests
         using var target = randn(8, 3);
         (chain.call(x) - target).square().sum().backward();
         var inPlace = chain.parameters().Select(p => p.grad!.clone()).ToList();
-        foreach (var p in chain.parameters()) p.grad!.zero_();
+        foreach (var p in chain.parameters())
+        {
+            using var grad = p.grad!;   // held until disposed: see DregGradientTests.Step
+            grad.zero_();
+        }
         var linears = chain.modules().OfType<TorchSharp.Modules.Linear>().Distinct().ToList();
         var h = x;
         for (int i = 0; i < linears.Count; i++)

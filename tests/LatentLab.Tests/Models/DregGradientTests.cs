@@ -25,7 +25,13 @@ public class DregGradientTests
     /// <summary>Loss and gradients of one step from the generator's seed.</summary>
     static (double Loss, Dictionary<string, float[]> Gradients) Step(VariationalAutoencoder model, Tensor x, ulong seed, double klWeight = 1.0)
     {
-        foreach (var p in model.parameters()) p.grad?.zero_();
+        // Each .grad is a new wrapper of its own handle; held in a local until disposed, so that the GC cannot finalize it
+        // (and free its handle) while zero_ still runs in libtorch: outside a dispose scope nothing else holds it.
+        foreach (var p in model.parameters())
+        {
+            using var grad = p.grad;
+            grad?.zero_();
+        }
         using var rng = new Generator(seed);
         using var scope = NewDisposeScope();
         var terms = model.Loss(x, rng, klWeight);
