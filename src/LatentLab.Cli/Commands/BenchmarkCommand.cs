@@ -29,6 +29,10 @@ public static class BenchmarkCommand
             ? own : PublishedFigures.For(Name).ToList();
     }
 
+    /// <summary>A finished row: its run folder's name and precision (the recipe), training, and the likelihoods.</summary>
+    sealed record RowResult(Row Row, string Folder, Runtime.Precision Precision, int EpochsTrained, double TrainSeconds, double TestElbo,
+        LikelihoodResult Likelihood, Evaluation.PlaneLikelihood? Exact);
+
     static string PublishedKey(string row, ModelConfig model) =>
         model.Prior != Models.Priors.PriorRegistry.Standard ? $"{row}-{model.Prior}"
         : model.Posterior != Models.Posteriors.PosteriorRegistry.Gaussian ? $"{row}-{model.Posterior}" : row;
@@ -137,7 +141,7 @@ public static class BenchmarkCommand
         using var test = testSize is { } t && t < data.TestCount ? binarizedTest.narrow(0, 0, t) : binarizedTest.alias();
         console.Out.MarkupLineInterpolated($"benchmark{(quick ? " (quick)" : "")}: {string.Join(", ", rows.Select(r => r.Name))} on dynamically binarized MNIST, log p(x) on {test.shape[0]:N0} test images binarized once, {threads} {(threads == 1 ? "thread" : "threads")}; results in {folder}");
 
-        var results = new List<(Row Row, string Folder, Runtime.Precision Precision, int EpochsTrained, double TrainSeconds, double TestElbo, LikelihoodResult Likelihood, Evaluation.PlaneLikelihood? Exact)>();
+        var results = new List<RowResult>();
         foreach (var row in rows)
         {
             var config = row.Model.ForImages(data.Shape);
@@ -192,7 +196,7 @@ public static class BenchmarkCommand
             }
             // The last epoch's test loss is the negative ELBO on the same binarized test images (one draw per image):
             // its distance to the estimate is what the posterior misses (KL(q || p(z|x)), up to the estimate's own gap).
-            results.Add((row, Path.GetFileName(run.Root), precision, trainer.History.Count, trainer.History.Sum(h => h.Seconds), -trainer.History[^1].TestLoss, likelihood, exact));
+            results.Add(new(row, Path.GetFileName(run.Root), precision, trainer.History.Count, trainer.History.Sum(h => h.Seconds), -trainer.History[^1].TestLoss, likelihood, exact));
         }
 
         var table = Markdown(results, quick);
@@ -204,7 +208,7 @@ public static class BenchmarkCommand
             // The whole recipe, so that a row read without its command says how it was made: the run folder's name
             // (the model's and the recipe's suffixes) and what the name leaves out.
             folder = r.Folder,
-            objective = r.Row.Model.IwaeSamples > 1 ? (r.Row.Model.Dreg ? "iwae-dreg" : "iwae") : "elbo",
+            objective = parse.GetValue(ObjectiveOption),
             train_k = r.Row.Model.IwaeSamples,
             lr_schedule = schedule == LrSchedule.Cosine ? "cosine" : "constant",
             kl_warmup_epochs = Math.Min(warmup, r.Row.Epochs),
@@ -237,7 +241,7 @@ public static class BenchmarkCommand
 
     /// <summary>benchmark.md: per row our figure (with its standard error, k, images, epochs and wall time) and each
     /// published figure with its source and the difference, in the published figure's own metric.</summary>
-    static string Markdown(IReadOnlyList<(Row Row, string Folder, Runtime.Precision Precision, int EpochsTrained, double TrainSeconds, double TestElbo, LikelihoodResult Likelihood, Evaluation.PlaneLikelihood? Exact)> results, bool quick)
+    static string Markdown(IReadOnlyList<RowResult> results, bool quick)
     {
         static string F(double v) => v.ToString("0.00", CultureInfo.InvariantCulture);
         var md = new StringBuilder();

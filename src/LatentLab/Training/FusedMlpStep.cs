@@ -80,6 +80,14 @@ public sealed partial class FusedMlpStep : IDisposable
     /// <summary>Zeroes <see cref="ProductSeconds"/>.</summary>
     public void ResetProductTime() => _productTicks = 0;
 
+    /// <summary>A timestamp for <see cref="StopClock"/> when <see cref="TimeProducts"/> is set, else 0 (no clock read).</summary>
+    long StartClock() => TimeProducts ? System.Diagnostics.Stopwatch.GetTimestamp() : 0;
+
+    void StopClock(long start)
+    {
+        if (TimeProducts) _productTicks += System.Diagnostics.Stopwatch.GetTimestamp() - start;
+    }
+
     /// <summary>Null when the hand-written step computes <paramref name="model"/>'s loss as autograd does; else why not.</summary>
     public static string? Supports(Autoencoder model)
     {
@@ -189,9 +197,9 @@ public sealed partial class FusedMlpStep : IDisposable
         // In place: TorchSharp returns the same Tensor objects, which must not be disposed here.
         h.copy_(layer.Bias);
         using var weight = layer.Weight.t();
-        long start = TimeProducts ? System.Diagnostics.Stopwatch.GetTimestamp() : 0;
+        long start = StartClock();
         h.addmm_(input, weight, beta: 1, alpha: 1);
-        if (TimeProducts) _productTicks += System.Diagnostics.Stopwatch.GetTimestamp() - start;
+        StopClock(start);
         if (relu) h.relu_();
     }
 
@@ -219,10 +227,10 @@ public sealed partial class FusedMlpStep : IDisposable
     {
         using var a = transposeFirst ? first.t() : first.alias();
         using var b = transposeSecond ? second.t() : second.alias();
-        long start = TimeProducts ? System.Diagnostics.Stopwatch.GetTimestamp() : 0;
+        long start = StartClock();
         // In place: TorchSharp returns the same Tensor object, which must not be disposed here.
         result.addmm_(a, b, beta: 0, alpha: 1);
-        if (TimeProducts) _productTicks += System.Diagnostics.Stopwatch.GetTimestamp() - start;
+        StopClock(start);
     }
 
     Buffers BuffersFor(long rows)
