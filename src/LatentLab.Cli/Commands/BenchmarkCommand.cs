@@ -29,8 +29,8 @@ public static class BenchmarkCommand
             ? own : PublishedFigures.For(Name).ToList();
     }
 
-    /// <summary>A finished row: its run folder's name and precision (the recipe), training, and the likelihoods.</summary>
-    sealed record RowResult(Row Row, string Folder, Runtime.Precision Precision, int EpochsTrained, double TrainSeconds, double TestElbo,
+    /// <summary>A finished row: its run folder's name and training configuration (the recipe), training, and the likelihoods.</summary>
+    sealed record RowResult(Row Row, string Folder, TrainingConfig Training, int EpochsTrained, double TrainSeconds, double TestElbo,
         LikelihoodResult Likelihood, Evaluation.PlaneLikelihood? Exact);
 
     static string PublishedKey(string row, ModelConfig model) =>
@@ -147,12 +147,13 @@ public static class BenchmarkCommand
             var config = row.Model.ForImages(data.Shape);
             var precision = precisions[config.Arch == Architecture.Conv].Precision;
             // Each training recipe in a folder of its own, so that a finished run is never resumed with another one.
-            string recipe = (schedule == LrSchedule.Cosine ? "-cosine" : "") + (warmup > 0 ? $"-warmup{Math.Min(warmup, row.Epochs)}" : "") +
+            int rowWarmup = Math.Min(warmup, row.Epochs);
+            string recipe = (schedule == LrSchedule.Cosine ? "-cosine" : "") + (warmup > 0 ? $"-warmup{rowWarmup}" : "") +
                             (validation > 0 ? $"-val{validation}" + (patience > 0 ? $"-patience{patience}" : "") : "") + (precision == Runtime.Precision.Bf16 ? "-bf16" : "");
             var run = new RunFolder(Path.Combine(folder, config.Name + recipe));
             var training = new TrainingConfig(row.Epochs, 128, 1e-3, seed, Binarize: true)
                 {
-                    Precision = precision, LrSchedule = schedule, KlWarmupEpochs = Math.Min(warmup, row.Epochs),
+                    Precision = precision, LrSchedule = schedule, KlWarmupEpochs = rowWarmup,
                     ValidationImages = validation, Patience = patience,
                 }.Validate();
             using var trainer = new Trainer(config, training, data, run, tensorBoard: false);
@@ -196,7 +197,7 @@ public static class BenchmarkCommand
             }
             // The last epoch's test loss is the negative ELBO on the same binarized test images (one draw per image):
             // its distance to the estimate is what the posterior misses (KL(q || p(z|x)), up to the estimate's own gap).
-            results.Add(new(row, Path.GetFileName(run.Root), precision, trainer.History.Count, trainer.History.Sum(h => h.Seconds), -trainer.History[^1].TestLoss, likelihood, exact));
+            results.Add(new(row, Path.GetFileName(run.Root), training, trainer.History.Count, trainer.History.Sum(h => h.Seconds), -trainer.History[^1].TestLoss, likelihood, exact));
         }
 
         var table = Markdown(results, quick);
@@ -210,9 +211,9 @@ public static class BenchmarkCommand
             folder = r.Folder,
             objective = parse.GetValue(ObjectiveOption),
             train_k = r.Row.Model.IwaeSamples,
-            lr_schedule = schedule == LrSchedule.Cosine ? "cosine" : "constant",
-            kl_warmup_epochs = Math.Min(warmup, r.Row.Epochs),
-            precision = r.Precision.Name(),
+            lr_schedule = r.Training.LrSchedule == LrSchedule.Cosine ? "cosine" : "constant",
+            kl_warmup_epochs = r.Training.KlWarmupEpochs,
+            precision = r.Training.Precision.Name(),
             threads,
             cpu = Runtime.Cpu.Current.ToString(),
             epochs = r.EpochsTrained,

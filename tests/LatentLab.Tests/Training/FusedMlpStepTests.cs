@@ -275,8 +275,10 @@ public class FusedMlpStepTests
         double stepSeconds = clock.Elapsed.TotalSeconds;
 
         Assert.Equal(plainLoss, timedLoss);
-        foreach (var (a, b) in plain.Computing.parameters().Zip(timed.Computing.parameters()))
-            Assert.True(a.grad!.equal(b.grad!).all().item<bool>(), "timing the products changed a gradient");
+        // In a scope, which holds each .grad wrapper until the comparison is done (docs/embedding.md).
+        using (NewDisposeScope())
+            foreach (var (a, b) in plain.Computing.parameters().Zip(timed.Computing.parameters()))
+                Assert.True(a.grad!.equal(b.grad!).all().item<bool>(), "timing the products changed a gradient");
         Assert.Equal(0, plainStep.ProductSeconds);
         Assert.InRange(timedStep.ProductSeconds, double.Epsilon, stepSeconds);
         timedStep.ResetProductTime();
